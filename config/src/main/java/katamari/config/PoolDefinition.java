@@ -1,0 +1,51 @@
+package katamari.config;
+
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import katamari.topics.Names;
+
+/**
+ * One pool-version and how to run it.
+ *
+ * @param command  an argv array, never passed through a shell
+ * @param timeout  the default deadline of a request that carries none
+ * @param attempts how many times a request may be handed to an instance that then crashes
+ * @param env      the only variables an instance sees besides {@code KATAMARI_*}
+ */
+public record PoolDefinition(
+        String name,
+        String version,
+        List<String> command,
+        int instances,
+        @JsonSerialize(using = DurationCodec.Writer.class) @JsonDeserialize(using = DurationCodec.Reader.class) Duration timeout,
+        int attempts,
+        Map<String, String> env) {
+
+    public PoolDefinition {
+        Names.requireValid("pool", name);
+        Names.requireValid("version", version);
+        if (command == null || command.isEmpty() || command.stream().anyMatch(a -> a == null || a.isEmpty())) {
+            throw new IllegalArgumentException("pool " + name + "/" + version + ": command must be a non-empty argv array of non-empty strings");
+        }
+        if (instances < 0 || instances > 1024) {
+            throw new IllegalArgumentException("pool " + name + "/" + version + ": instances must be 0-1024, was " + instances);
+        }
+        timeout = timeout == null ? Duration.ofSeconds(30) : timeout;
+        if (timeout.isZero() || timeout.isNegative()) {
+            throw new IllegalArgumentException("pool " + name + "/" + version + ": timeout must be positive");
+        }
+        attempts = attempts == 0 ? 2 : attempts;
+        if (attempts < 1) {
+            throw new IllegalArgumentException("pool " + name + "/" + version + ": attempts must be at least 1, was " + attempts);
+        }
+        command = List.copyOf(command);
+        env = env == null ? Map.of() : Map.copyOf(env);
+    }
+
+    public String key() {
+        return name + "/" + version;
+    }
+}

@@ -1,0 +1,38 @@
+package katamari.topics;
+
+import java.util.Arrays;
+import java.util.Optional;
+
+/** DESIGN.md's error codes, shared by replies, HTTP and JSON-RPC. The HTTP status lives here so there is one table. */
+public enum ErrorCode {
+    BAD_REQUEST("bad_request", 400),
+    UNAUTHORIZED("unauthorized", 401),
+    FORBIDDEN("forbidden", 403),
+    POOL_NOT_FOUND("pool_not_found", 404),
+    METHOD_NOT_FOUND("method_not_found", 404),
+    PAYLOAD_TOO_LARGE("payload_too_large", 413),
+    OVERLOADED("overloaded", 503),
+    HANDLER_ERROR("handler_error", 500),
+    INSTANCE_CRASHED("instance_crashed", 502),
+    TIMEOUT("timeout", 504);
+
+    private final String wire;
+    private final int httpStatus;
+
+    ErrorCode(String wire, int httpStatus) {
+        this.wire = wire;
+        this.httpStatus = httpStatus;
+    }
+
+    public String wire() {
+        return wire;
+    }
+
+    public int httpStatus() {
+        return httpStatus;
+    }
+
+    public static Optional<ErrorCode> fromWire(String wire) {
+        return Arrays.stream(values()).filter(c -> c.wire.equals(wire)).findFirst();
+    }
+}

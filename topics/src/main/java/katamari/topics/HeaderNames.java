@@ -1,0 +1,24 @@
+package katamari.topics;
+
+/** Record header names (values are UTF-8 strings). */
+public final class HeaderNames {
+    /** Correlation id; required when a reply is wanted. */
+    public static final String ID = "katamari-id";
+    /** Topic for the reply; absent means fire-and-forget. */
+    public static final String REPLY_TO = "katamari-reply-to";
+    /** Epoch milliseconds; absent means the pool's default timeout. */
+    public static final String DEADLINE = "katamari-deadline";
+    /** Set by the gateway when the client pinned a version; informational. */
+    public static final String VERSION_PIN = "katamari-version-pin";
+
+    public static final String POOL = "katamari-pool";
+    public static final String VERSION = "katamari-version";
+    public static final String INSTANCE = "katamari-instance";
+
+    /** Dead-letter headers: why the request could not be answered normally. */
+    public static final String FAILURE_REASON = "katamari-failure-reason";
+    public static final String FAILURE_ATTEMPTS = "katamari-failure-attempts";
+    public static final String FAILURE_STDERR_TAIL = "katamari-failure-stderr-tail";
+
+    private HeaderNames() {}
+}
