@@ -13,7 +13,9 @@ import katamari.topics.Names;
  * @param command  an argv array, never passed through a shell
  * @param timeout  the default deadline of a request that carries none
  * @param attempts how many times a request may be handed to an instance that then crashes
- * @param env      the only variables an instance sees besides {@code KATAMARI_*}
+ * @param env        variables set for every instance
+ * @param inheritEnv names of the agent's variables an instance also sees (default: PATH); nothing else of the
+ *                   agent's environment reaches an instance besides {@code KATAMARI_POOL/VERSION/INSTANCE}
  */
 public record PoolDefinition(
         String name,
@@ -22,7 +24,8 @@ public record PoolDefinition(
         int instances,
         @JsonSerialize(using = DurationCodec.Writer.class) @JsonDeserialize(using = DurationCodec.Reader.class) Duration timeout,
         int attempts,
-        Map<String, String> env) {
+        Map<String, String> env,
+        List<String> inheritEnv) {
 
     public PoolDefinition {
         Names.requireValid("pool", name);
@@ -43,6 +46,7 @@ public record PoolDefinition(
         }
         command = List.copyOf(command);
         env = env == null ? Map.of() : Map.copyOf(env);
+        inheritEnv = inheritEnv == null ? List.of("PATH") : List.copyOf(inheritEnv);
     }
 
     public String key() {

@@ -14,7 +14,9 @@ public enum ErrorCode {
     OVERLOADED("overloaded", 503),
     HANDLER_ERROR("handler_error", 500),
     INSTANCE_CRASHED("instance_crashed", 502),
-    TIMEOUT("timeout", 504);
+    TIMEOUT("timeout", 504),
+    /** a fault of Katamari itself (a bug); never used for anything a client or chassis did */
+    INTERNAL("internal", 500);
 
     private final String wire;
     private final int httpStatus;

@@ -1,0 +1,185 @@
+package katamari.gateway.correlation;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import katamari.config.KafkaSettings;
+import katamari.topics.ErrorCode;
+import katamari.topics.HeaderNames;
+import katamari.topics.KatamariError;
+import katamari.topics.MalformedRecordException;
+import katamari.topics.Reply;
+import katamari.topics.WireCodec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns every pending reply of one gateway. Each pending entry is completed exactly once, by whoever removes it from
+ * the map first: the reply consumer, the deadline timer, or a failed send ({@link #fail}). Late and duplicate
+ * replies find nothing to remove and are logged, never delivered.
+ *
+ * <p>The consumer is assigned the reply topic's partitions directly (no group, so no rebalance delay) and starts at
+ * the end; {@link #isReady()} turns true once its position is fixed, so no reply produced after that is missed.
+ */
+public final class ReplyCorrelator implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ReplyCorrelator.class);
+
+    private record Pending(CompletableFuture<Answer> answer, ScheduledFuture<?> timer) {}
+
+    private enum State { NEW, RUNNING, CLOSED }
+
+    private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
+    private final Map<String, Pending> pending = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "reply-timeouts"));
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final String topic;
+    private final int partitions;
+    private volatile boolean ready;
+    private Thread poller;
+
+    public ReplyCorrelator(KafkaSettings kafka, String topic, int partitions) {
+        this.topic = topic;
+        this.partitions = partitions;
+        Properties p = kafka.clientProperties();
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "katamari-replies-" + topic);
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "500");
+        this.consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    public void start() {
+        if (!state.compareAndSet(State.NEW, State.RUNNING)) {
+            throw new IllegalStateException("reply correlator cannot be started more than once");
+        }
+        poller = daemon(this::pollLoop, "reply-consumer-" + topic);
+        poller.start();
+    }
+
+    public boolean isReady() {
+        return ready && state.get() == State.RUNNING;
+    }
+
+    /** How many replies are awaited right now. */
+    public int pendingCount() {
+        return pending.size();
+    }
+
+    /**
+     * Registers a correlation id before its request is sent. The future completes with the reply, or with a
+     * {@code timeout} error when {@code deadlineMillis} (epoch ms) passes first.
+     */
+    public CompletableFuture<Answer> expect(String id, long deadlineMillis) {
+        CompletableFuture<Answer> answer = new CompletableFuture<>();
+        long delay = Math.max(0, deadlineMillis - System.currentTimeMillis());
+        ScheduledFuture<?> timer = timers.schedule(() -> timeOut(id, delay), delay, TimeUnit.MILLISECONDS);
+        if (pending.putIfAbsent(id, new Pending(answer, timer)) != null) {
+            timer.cancel(false);
+            throw new IllegalArgumentException("correlation id " + id + " is already pending");
+        }
+        return answer;
+    }
+
+    /** Completes a pending entry with an error the gateway produced itself (e.g. the request could not be sent). */
+    public void fail(String id, KatamariError error) {
+        Pending p = pending.remove(id);
+        if (p != null) {
+            p.timer.cancel(false);
+            p.answer.complete(new Answer(Reply.failure(id, error), null, null));
+        }
+    }
+
+    private void timeOut(String id, long waitedMs) {
+        Pending p = pending.remove(id);
+        if (p != null) {
+            p.answer.complete(new Answer(Reply.failure(id, KatamariError.of(ErrorCode.TIMEOUT,
+                    "no reply within " + waitedMs + " ms")), null, null));
+        }
+    }
+
+    private void deliver(ConsumerRecord<byte[], byte[]> record) {
+        Reply reply;
+        try {
+            reply = WireCodec.decodeReply(record.value());
+        } catch (MalformedRecordException e) {
+            LOG.warn("ignoring a malformed record on {} at offset {}: {}", topic, record.offset(), e.getMessage());
+            return;
+        }
+        Pending p = pending.remove(reply.id());
+        if (p == null) {
+            LOG.info("late or duplicate reply {} on {} dropped (its caller was already answered)", reply.id(), topic);
+            return;
+        }
+        p.timer.cancel(false);
+        p.answer.complete(new Answer(reply, header(record, HeaderNames.POOL), header(record, HeaderNames.VERSION)));
+    }
+
+    private void pollLoop() {
+        try {
+            List<TopicPartition> assigned = java.util.stream.IntStream.range(0, partitions)
+                    .mapToObj(i -> new TopicPartition(topic, i)).toList();
+            consumer.assign(assigned);
+            consumer.seekToEnd(assigned);
+            assigned.forEach(consumer::position); // forces the seek now, so "ready" means "will see every new reply"
+            ready = true;
+            while (state.get() == State.RUNNING) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofSeconds(1))) {
+                    deliver(record);
+                }
+            }
+        } catch (WakeupException e) {
+            // close() asked us to stop
+        } catch (RuntimeException e) {
+            if (state.get() == State.RUNNING) {
+                LOG.error("reply consumer for {} failed; the gateway is no longer ready", topic, e);
+            }
+        } finally {
+            ready = false;
+            consumer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    @Override
+    public void close() {
+        if (state.getAndSet(State.CLOSED) != State.RUNNING) {
+            return;
+        }
+        consumer.wakeup();
+        try {
+            poller.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        timers.shutdownNow();
+        for (String id : List.copyOf(pending.keySet())) {
+            fail(id, KatamariError.of(ErrorCode.TIMEOUT, "the gateway is shutting down"));
+        }
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+        Header h = record.headers().lastHeader(name);
+        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+}

@@ -1,0 +1,22 @@
+package katamari.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code bin/katamari}: one launcher for every role and operator command. */
+@Command(name = "katamari", mixinStandardHelpOptions = true, version = "katamari 0.1.0",
+        description = "Turns stdin/stdout programs into a fault-tolerant service over Kafka.",
+        subcommands = {DevCommand.class, DispatcherCommand.class, WorkerCommand.class, GatewayCommand.class, CreateTopicCommand.class})
+public final class Main {
+    public static void main(String[] args) {
+        int code = new CommandLine(new Main())
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    cmd.getErr().println("katamari: " + e.getMessage());
+                    return 2;
+                })
+                .execute(args);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+}

@@ -1,0 +1,277 @@
+package katamari.worker.supervisor;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import katamari.chassis.protocol.ChassisMessage;
+import katamari.chassis.protocol.ChassisMessage.Call;
+import katamari.chassis.protocol.ChassisMessage.Failure;
+import katamari.chassis.protocol.ChassisMessage.Hello;
+import katamari.chassis.protocol.ChassisMessage.Ping;
+import katamari.chassis.protocol.ChassisMessage.Pong;
+import katamari.chassis.protocol.ChassisMessage.Result;
+import katamari.chassis.protocol.ProtocolCodec;
+import katamari.config.PoolDefinition;
+import katamari.topics.MalformedRecordException;
+import katamari.worker.supervisor.InstanceFailure.Reason;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running chassis process. It has at most one exchange in flight (a call or a ping); the stdout reader thread
+ * completes it, and the process ending fails it. Anything off-protocol on stdout kills the process: a confused
+ * instance must not answer the next request.
+ */
+public final class Instance implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Instance.class);
+
+    private final String tag;
+    private final Process process;
+    private final OutputStream stdin;
+    private final StderrLog stderr;
+    private final CompletableFuture<Hello> hello = new CompletableFuture<>();
+    /** The one exchange in flight: whoever removes it (the reader, or the process ending) completes it. */
+    private final AtomicReference<Exchange> inFlight = new AtomicReference<>();
+    private volatile InstanceFailure failure;
+
+    private record Exchange(String id, CompletableFuture<ChassisMessage> answer) {}
+
+    private Instance(String tag, Process process) {
+        this.tag = tag;
+        this.process = process;
+        this.stdin = process.getOutputStream();
+        this.stderr = new StderrLog(tag);
+    }
+
+    /** Starts the pool's command and waits for its hello. */
+    public static Instance launch(PoolDefinition pool, String instanceId, Duration launchTimeout) throws InstanceFailure {
+        String tag = pool.name() + "/" + pool.version() + "/" + instanceId;
+        ProcessBuilder builder = new ProcessBuilder(pool.command());
+        Map<String, String> env = builder.environment();
+        Map<String, String> agentEnv = System.getenv();
+        env.clear();
+        pool.inheritEnv().stream().filter(agentEnv::containsKey).forEach(name -> env.put(name, agentEnv.get(name)));
+        env.putAll(pool.env());
+        env.put("KATAMARI_POOL", pool.name());
+        env.put("KATAMARI_VERSION", pool.version());
+        env.put("KATAMARI_INSTANCE", instanceId);
+        Process process;
+        try {
+            process = builder.start();
+        } catch (IOException e) {
+            throw new InstanceFailure(Reason.LAUNCH_FAILED, tag + ": cannot start " + pool.command() + ": " + e.getMessage(), "");
+        }
+        Instance instance = new Instance(tag, process);
+        instance.startReaders();
+        try {
+            instance.hello.get(launchTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            return instance;
+        } catch (TimeoutException e) {
+            instance.kill(Duration.ofSeconds(1));
+            throw new InstanceFailure(Reason.LAUNCH_FAILED, tag + ": no hello within " + launchTimeout.toMillis() + " ms", instance.stderrTail());
+        } catch (ExecutionException e) {
+            instance.kill(Duration.ofSeconds(1));
+            throw new InstanceFailure(Reason.LAUNCH_FAILED, tag + ": " + e.getCause().getMessage(), instance.stderrTail());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            instance.kill(Duration.ofSeconds(1));
+            throw new InstanceFailure(Reason.KILLED, tag + ": interrupted while launching", instance.stderrTail());
+        }
+    }
+
+    private void startReaders() {
+        Thread out = new Thread(this::readStdout, "stdout-" + tag);
+        Thread err = new Thread(this::readStderr, "stderr-" + tag);
+        out.setDaemon(true);
+        err.setDaemon(true);
+        out.start();
+        err.start();
+    }
+
+    public Hello hello() {
+        return hello.join();
+    }
+
+    public String tag() {
+        return tag;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isAlive() {
+        return failure == null && process.isAlive();
+    }
+
+    public String stderrTail() {
+        return stderr.tail();
+    }
+
+    /** Sends a call; the future completes with a {@link Result} or {@link Failure}, or fails with {@link InstanceFailure}. */
+    public CompletableFuture<ChassisMessage> call(Call call) {
+        return exchange(call.id(), call);
+    }
+
+    public CompletableFuture<ChassisMessage> ping(String id) {
+        return exchange(id, new Ping(id));
+    }
+
+    private CompletableFuture<ChassisMessage> exchange(String id, ChassisMessage message) {
+        Exchange exchange = new Exchange(id, new CompletableFuture<>());
+        if (!inFlight.compareAndSet(null, exchange)) {
+            throw new IllegalStateException(tag + " already has an exchange in flight");
+        }
+        InstanceFailure dead = failure;
+        if (dead != null) {
+            fail(dead);
+            return exchange.answer;
+        }
+        try {
+            stdin.write((ProtocolCodec.encode(message) + "\n").getBytes(StandardCharsets.UTF_8));
+            stdin.flush();
+        } catch (IOException e) {
+            died(new InstanceFailure(Reason.CRASHED, tag + ": stdin closed: " + e.getMessage(), stderrTail()));
+        }
+        return exchange.answer;
+    }
+
+    private void readStdout() {
+        try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                if (!accept(line)) {
+                    return;
+                }
+            }
+        } catch (IOException e) {
+            // the process went away; handled below
+        }
+        int code = waitForExit();
+        died(new InstanceFailure(Reason.CRASHED, tag + ": exited with status " + code, stderrTail()));
+    }
+
+    /** @return false once the instance has been condemned */
+    private boolean accept(String line) {
+        ChassisMessage message;
+        try {
+            message = ProtocolCodec.decode(line);
+        } catch (MalformedRecordException e) {
+            return violation("wrote a line that is not protocol (" + e.getMessage() + "): " + abbreviate(line));
+        }
+        if (message instanceof Hello h) {
+            if (h.protocol() != ChassisMessage.PROTOCOL) {
+                hello.completeExceptionally(new IllegalStateException("speaks protocol " + h.protocol() + ", the agent speaks " + ChassisMessage.PROTOCOL));
+                return violation("unsupported protocol " + h.protocol());
+            }
+            if (!hello.complete(h)) {
+                return violation("said hello twice");
+            }
+            return true;
+        }
+        if (!hello.isDone()) {
+            return violation("sent " + message.getClass().getSimpleName() + " before hello");
+        }
+        String id = message instanceof Result r ? r.id() : message instanceof Failure f ? f.id() : message instanceof Pong p ? p.id() : null;
+        Exchange exchange = inFlight.get();
+        if (id == null || exchange == null || !exchange.id.equals(id)) {
+            return violation("answered id '" + id + "' while " + (exchange == null ? "nothing" : "'" + exchange.id + "'") + " was in flight");
+        }
+        if (inFlight.compareAndSet(exchange, null)) {
+            exchange.answer.complete(message);
+        }
+        return true;
+    }
+
+    private boolean violation(String what) {
+        LOG.warn("[{}] protocol violation: {}; killing it", tag, what);
+        InstanceFailure f = new InstanceFailure(Reason.GARBAGE, tag + ": " + what, stderrTail());
+        died(f);
+        kill(Duration.ZERO);
+        return false;
+    }
+
+    private void readStderr() {
+        try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                stderr.line(line);
+            }
+        } catch (IOException e) {
+            // stream closed with the process
+        }
+    }
+
+    private void died(InstanceFailure f) {
+        if (failure == null) {
+            failure = f;
+        }
+        hello.completeExceptionally(new IllegalStateException(f.getMessage()));
+        fail(failure);
+    }
+
+    private void fail(InstanceFailure f) {
+        Exchange exchange = inFlight.getAndSet(null);
+        if (exchange != null) {
+            exchange.answer.completeExceptionally(f);
+        }
+    }
+
+    private int waitForExit() {
+        try {
+            return process.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    /** SIGTERM, up to {@code grace} to exit, then SIGKILL. Blocks until the process is gone. */
+    public void kill(Duration grace) {
+        if (failure == null) {
+            failure = new InstanceFailure(Reason.KILLED, tag + ": killed by the agent", "");
+        }
+        if (!process.isAlive()) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!grace.isZero() && process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+                return;
+            }
+            process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Graceful stop: close stdin (a chassis ends at EOF), then the kill sequence if it lingers. */
+    @Override
+    public void close() {
+        try {
+            stdin.close();
+            if (process.waitFor(2, TimeUnit.SECONDS)) {
+                return;
+            }
+        } catch (IOException e) {
+            // already closed
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        kill(Duration.ofSeconds(2));
+    }
+
+    private static String abbreviate(String line) {
+        return line.length() <= 200 ? line : line.substring(0, 200) + "...";
+    }
+}
