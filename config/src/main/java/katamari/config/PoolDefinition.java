@@ -21,9 +21,9 @@ public record PoolDefinition(
         String name,
         String version,
         List<String> command,
-        int instances,
+        Integer instances,
         @JsonSerialize(using = DurationCodec.Writer.class) @JsonDeserialize(using = DurationCodec.Reader.class) Duration timeout,
-        int attempts,
+        Integer attempts,
         Map<String, String> env,
         List<String> inheritEnv) {
 
@@ -33,6 +33,7 @@ public record PoolDefinition(
         if (command == null || command.isEmpty() || command.stream().anyMatch(a -> a == null || a.isEmpty())) {
             throw new IllegalArgumentException("pool " + name + "/" + version + ": command must be a non-empty argv array of non-empty strings");
         }
+        instances = instances == null ? 1 : instances;
         if (instances < 0 || instances > 1024) {
             throw new IllegalArgumentException("pool " + name + "/" + version + ": instances must be 0-1024, was " + instances);
         }
@@ -40,7 +41,7 @@ public record PoolDefinition(
         if (timeout.isZero() || timeout.isNegative()) {
             throw new IllegalArgumentException("pool " + name + "/" + version + ": timeout must be positive");
         }
-        attempts = attempts == 0 ? 2 : attempts;
+        attempts = attempts == null ? 2 : attempts;
         if (attempts < 1) {
             throw new IllegalArgumentException("pool " + name + "/" + version + ": attempts must be at least 1, was " + attempts);
         }

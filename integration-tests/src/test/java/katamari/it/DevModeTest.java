@@ -1,0 +1,96 @@
+package katamari.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import katamari.it.support.Http;
+import katamari.it.support.Http.Response;
+import katamari.it.support.Katamari;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code katamari dev} as a user runs it: a separate JVM, its own broker, the shipped config; a signal stops it all. */
+class DevModeTest {
+    private static final Pattern READY = Pattern.compile("Katamari is ready: gateway (http://\\S+)\\s+kafka (\\S+)");
+
+    @TempDir
+    Path data;
+    private Process dev;
+
+    @AfterEach
+    void killLeftovers() {
+        if (dev != null && dev.isAlive()) {
+            dev.descendants().forEach(ProcessHandle::destroyForcibly);
+            dev.destroyForcibly();
+        }
+    }
+
+    @Test
+    void dev_answers_echo_and_sigterm_stops_broker_chassis_and_jvm() throws Exception {
+        Path jar = Katamari.HOME.resolve("launcher/target/katamari.jar");
+        assertTrue(Files.isRegularFile(jar), "the runnable jar is built by the launcher module: " + jar);
+        ProcessBuilder pb = new ProcessBuilder("java", "-jar", jar.toString(), "dev",
+                "--port", "0", "--kafka-port", String.valueOf(freePort()), "--data-dir", data.toString())
+                .redirectErrorStream(true);
+        pb.environment().put("KATAMARI_HOME", Katamari.HOME.toString());
+        dev = pb.start();
+        List<String> output = new CopyOnWriteArrayList<>();
+        Thread reader = new Thread(() -> readLines(dev, output), "dev-output");
+        reader.setDaemon(true);
+        reader.start();
+
+        Awaitility.await("dev ready line").atMost(Duration.ofSeconds(120))
+                .failFast("dev exited", () -> !dev.isAlive())
+                .until(() -> output.stream().anyMatch(l -> READY.matcher(l).find()));
+        Matcher m = output.stream().map(READY::matcher).filter(Matcher::find).findFirst().orElseThrow();
+        String gateway = m.group(1);
+
+        Response r = Http.post(gateway + "/pools/echo/echo", "{\"text\":\"hi\"}");
+        assertEquals(200, r.status(), r.body().toString());
+        assertEquals("hi", r.body().get("result").asText());
+
+        List<ProcessHandle> chassis = dev.descendants().toList();
+        assertEquals(4, chassis.size(), "the shipped config runs 4 echo instances: " + chassis);
+
+        // SIGTERM, not SIGINT: a JVM started from a background job inherits SIGINT as ignored, so only SIGTERM
+        // is sure to reach the shutdown hook here; both run the same hook in a terminal.
+        dev.destroy();
+        Awaitility.await("dev JVM exits").atMost(Duration.ofSeconds(60)).until(() -> !dev.isAlive());
+        Awaitility.await("no chassis left").atMost(Duration.ofSeconds(10))
+                .until(() -> chassis.stream().noneMatch(ProcessHandle::isAlive));
+        assertFalse(output.stream().anyMatch(l -> l.contains("Exception in thread")), String.join("\n", output));
+    }
+
+    private static void readLines(Process p, List<String> sink) {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                sink.add(line);
+                System.out.println("[dev] " + line);
+            }
+        } catch (IOException e) {
+            // process ended
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
