@@ -108,13 +108,18 @@ public final class ConfigLoader {
     }
 
     private void substituteHome(ObjectNode tree) {
-        String home = env.getOrDefault(HOME_VARIABLE, Path.of("").toAbsolutePath().toString());
         for (JsonNode pool : tree.path("pools")) {
-            if (pool.get("command") instanceof ArrayNode argv) {
-                for (int i = 0; i < argv.size(); i++) {
-                    if (argv.get(i).isTextual()) {
-                        argv.set(i, TextNode.valueOf(argv.get(i).asText().replace("${" + HOME_VARIABLE + "}", home)));
-                    }
+            substituteHome(pool.get("command"));
+        }
+        substituteHome(tree.path("worker").get("allowedCommands"));
+    }
+
+    private void substituteHome(JsonNode list) {
+        String home = env.getOrDefault(HOME_VARIABLE, Path.of("").toAbsolutePath().toString());
+        if (list instanceof ArrayNode argv) {
+            for (int i = 0; i < argv.size(); i++) {
+                if (argv.get(i).isTextual()) {
+                    argv.set(i, TextNode.valueOf(argv.get(i).asText().replace("${" + HOME_VARIABLE + "}", home)));
                 }
             }
         }

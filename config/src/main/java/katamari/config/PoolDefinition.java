@@ -13,6 +13,8 @@ import katamari.topics.Names;
  * @param command  an argv array, never passed through a shell
  * @param timeout  the default deadline of a request that carries none
  * @param attempts how many times a request may be handed to an instance that then crashes
+ * @param maxRssMb   an instance whose resident memory exceeds this is killed and restarted (null: no limit)
+ * @param maxRequests an instance is recycled after this many requests (null: never)
  * @param env        variables set for every instance
  * @param inheritEnv names of the agent's variables an instance also sees (default: PATH); nothing else of the
  *                   agent's environment reaches an instance besides {@code KATAMARI_POOL/VERSION/INSTANCE}
@@ -24,6 +26,8 @@ public record PoolDefinition(
         Integer instances,
         @JsonSerialize(using = DurationCodec.Writer.class) @JsonDeserialize(using = DurationCodec.Reader.class) Duration timeout,
         Integer attempts,
+        Integer maxRssMb,
+        Integer maxRequests,
         Map<String, String> env,
         List<String> inheritEnv) {
 
@@ -44,6 +48,12 @@ public record PoolDefinition(
         attempts = attempts == null ? 2 : attempts;
         if (attempts < 1) {
             throw new IllegalArgumentException("pool " + name + "/" + version + ": attempts must be at least 1, was " + attempts);
+        }
+        if (maxRssMb != null && maxRssMb < 1) {
+            throw new IllegalArgumentException("pool " + name + "/" + version + ": maxRssMb must be positive, was " + maxRssMb);
+        }
+        if (maxRequests != null && maxRequests < 1) {
+            throw new IllegalArgumentException("pool " + name + "/" + version + ": maxRequests must be positive, was " + maxRequests);
         }
         command = List.copyOf(command);
         env = env == null ? Map.of() : Map.copyOf(env);

@@ -3,30 +3,63 @@ package katamari.config;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import java.time.Duration;
+import java.util.List;
 
 /**
- * @param launchTimeout how long a new instance may take to say hello
- * @param replyTimeout  how long producing one reply may block (a missing reply topic must not stall the agent)
- * @param killGrace     between SIGTERM and SIGKILL when the agent stops an instance
+ * How a worker agent supervises its instances.
+ *
+ * @param launchTimeout    how long a new instance may take to say hello
+ * @param replyTimeout     how long producing one reply may block (a missing reply topic must not stall the agent)
+ * @param killGrace        between SIGTERM and SIGKILL when the agent stops an instance
+ * @param pingInterval     an idle instance is pinged this often
+ * @param pingTimeout      an instance that does not pong within this is killed and restarted
+ * @param maxBackoff       ceiling of the exponential restart backoff
+ * @param healthyAfter     an instance up this long resets its restart backoff
+ * @param degradedAfter    consecutive failed launches after which the pool-version is reported degraded
+ * @param memoryCheck      how often instance memory (RSS) is sampled for pools with {@code maxRssMb}
+ * @param allowedCommands  executables (exact paths or names) and directories an instance's {@code argv[0]} must
+ *                         match or lie under; empty allows nothing. {@code ${KATAMARI_HOME}} is substituted.
  */
 public record WorkerSettings(
         @JsonSerialize(using = DurationCodec.Writer.class) @JsonDeserialize(using = DurationCodec.Reader.class) Duration launchTimeout,
         @JsonSerialize(using = DurationCodec.Writer.class) @JsonDeserialize(using = DurationCodec.Reader.class) Duration replyTimeout,
-        @JsonSerialize(using = DurationCodec.Writer.class) @JsonDeserialize(using = DurationCodec.Reader.class) Duration killGrace) {
+        @JsonSerialize(using = DurationCodec.Writer.class) @JsonDeserialize(using = DurationCodec.Reader.class) Duration killGrace,
+        @JsonSerialize(using = DurationCodec.Writer.class) @JsonDeserialize(using = DurationCodec.Reader.class) Duration pingInterval,
+        @JsonSerialize(using = DurationCodec.Writer.class) @JsonDeserialize(using = DurationCodec.Reader.class) Duration pingTimeout,
+        @JsonSerialize(using = DurationCodec.Writer.class) @JsonDeserialize(using = DurationCodec.Reader.class) Duration maxBackoff,
+        @JsonSerialize(using = DurationCodec.Writer.class) @JsonDeserialize(using = DurationCodec.Reader.class) Duration healthyAfter,
+        Integer degradedAfter,
+        @JsonSerialize(using = DurationCodec.Writer.class) @JsonDeserialize(using = DurationCodec.Reader.class) Duration memoryCheck,
+        List<String> allowedCommands) {
 
     public WorkerSettings {
-        if (launchTimeout == null || launchTimeout.isZero() || launchTimeout.isNegative()) {
-            throw new IllegalArgumentException("worker.launchTimeout must be positive");
-        }
-        if (replyTimeout == null || replyTimeout.isZero() || replyTimeout.isNegative()) {
-            throw new IllegalArgumentException("worker.replyTimeout must be positive");
-        }
-        if (killGrace == null || killGrace.isNegative()) {
+        launchTimeout = positive("launchTimeout", launchTimeout, Duration.ofSeconds(20));
+        replyTimeout = positive("replyTimeout", replyTimeout, Duration.ofSeconds(5));
+        killGrace = killGrace == null ? Duration.ofSeconds(2) : killGrace;
+        if (killGrace.isNegative()) {
             throw new IllegalArgumentException("worker.killGrace must not be negative");
         }
+        pingInterval = positive("pingInterval", pingInterval, Duration.ofSeconds(5));
+        pingTimeout = positive("pingTimeout", pingTimeout, Duration.ofSeconds(3));
+        maxBackoff = positive("maxBackoff", maxBackoff, Duration.ofSeconds(10));
+        healthyAfter = positive("healthyAfter", healthyAfter, Duration.ofSeconds(30));
+        degradedAfter = degradedAfter == null ? 3 : degradedAfter;
+        if (degradedAfter < 1) {
+            throw new IllegalArgumentException("worker.degradedAfter must be at least 1, was " + degradedAfter);
+        }
+        memoryCheck = positive("memoryCheck", memoryCheck, Duration.ofSeconds(1));
+        allowedCommands = allowedCommands == null ? List.of() : List.copyOf(allowedCommands);
+    }
+
+    private static Duration positive(String name, Duration value, Duration dflt) {
+        Duration d = value == null ? dflt : value;
+        if (d.isZero() || d.isNegative()) {
+            throw new IllegalArgumentException("worker." + name + " must be positive");
+        }
+        return d;
     }
 
     public static WorkerSettings defaults() {
-        return new WorkerSettings(Duration.ofSeconds(20), Duration.ofSeconds(5), Duration.ofSeconds(2));
+        return new WorkerSettings(null, null, null, null, null, null, null, null, null, null);
     }
 }

@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * {@code org.apache.kafka} and {@code state.change.logger} to WARN in the application's logging
  * backend.
  *
- * <p>Caveat: like a standalone broker, the server halts the JVM on a fatal fault (for example an
- * unwritable metadata log).
+ * <p>Caveats, as for a standalone broker: the server's threads are not daemons, so the JVM does not
+ * exit until {@link #close()} is called (or {@code System.exit}); and it halts the JVM on a fatal
+ * fault, for example an unwritable metadata log.
  */
 public final class EmbeddedKafka implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);

@@ -39,11 +39,11 @@ public final class Katamari implements AutoCloseable {
     /** Starts everything and waits until the gateway is ready and every instance has said hello. */
     public static Katamari start(int instances, Duration gatewayTimeout) {
         String version = "t" + UUID.randomUUID().toString().substring(0, 8);
-        PoolDefinition echo = new PoolDefinition("echo", version, echoCommand(), instances, Duration.ofSeconds(30), 2, Map.of(), null);
+        PoolDefinition echo = new PoolDefinition("echo", version, echoCommand(), instances, Duration.ofSeconds(30), 2, null, null, Map.of(), null);
         KatamariConfig config = new KatamariConfig(
                 KafkaSettings.defaults().withBootstrap(KafkaFixture.bootstrapServers()),
                 new GatewaySettings("127.0.0.1", 0, null, gatewayTimeout, 1024 * 1024),
-                new WorkerSettings(Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(1)),
+                new WorkerSettings(Duration.ofSeconds(30), null, Duration.ofSeconds(1), null, null, null, null, null, null, List.of("java")),
                 List.of(echo));
         Katamari k = new Katamari(config);
         k.dispatcher.start();
