@@ -2,7 +2,10 @@ package katamari.worker;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -11,80 +14,191 @@ import katamari.config.KatamariConfig;
 import katamari.config.PoolDefinition;
 import katamari.worker.intake.InstanceSlot;
 import katamari.worker.reply.ReplySender;
+import katamari.worker.supervisor.CommandPolicy;
+import katamari.worker.supervisor.OrphanGuard;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The worker agent: runs the configured instances of every pool-version and feeds them from Kafka.
- * Lifecycle: NEW → {@link #start()} → STARTED → {@link #close()} → CLOSED; close is idempotent.
+ * The worker agent: runs instances of pool-versions and feeds them from Kafka.
+ *
+ * <p>What runs is decided by {@link #reconcile}: the configured pools at {@link #start()}, later the master's
+ * placement. Lifecycle: NEW → {@link #start()} → STARTED → {@link #close()} → CLOSED; close is idempotent and
+ * drains: slots stop taking records, finish the one in hand, and stop their instances gracefully.
  */
 public final class WorkerAgent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerAgent.class);
+    private static final Duration DRAIN_LIMIT = Duration.ofSeconds(60);
 
     private enum State { NEW, STARTED, CLOSED }
 
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final KatamariConfig config;
     private final String workerId;
-    private final List<InstanceSlot> slots = new ArrayList<>();
+    private final CommandPolicy policy;
+    /** Slots by pool-version key; guarded by {@code this}. */
+    private final Map<String, List<InstanceSlot>> slots = new LinkedHashMap<>();
+    private final Map<String, PoolDefinition> running = new LinkedHashMap<>();
+    private final Map<String, String> refused = new LinkedHashMap<>();
+    private final List<InstanceSlot> retiring = new ArrayList<>();
     private ReplySender replies;
+    private OrphanGuard orphans;
+    private ScheduledExecutorService watch;
+    private int nextIndex;
 
     public WorkerAgent(KatamariConfig config) {
+        this(config, "w" + UUID.randomUUID().toString().substring(0, 6));
+    }
+
+    public WorkerAgent(KatamariConfig config, String workerId) {
         this.config = config;
-        this.workerId = "w" + UUID.randomUUID().toString().substring(0, 6);
+        this.workerId = workerId;
+        this.policy = new CommandPolicy(config.worker().allowedCommands());
     }
 
     public String id() {
         return workerId;
     }
 
+    /** Starts the agent with the configured pools. */
     public void start() {
+        startEmpty();
+        reconcile(config.pools());
+    }
+
+    /** Starts the agent with nothing to run; a placement arrives through {@link #reconcile}. */
+    public void startEmpty() {
         if (!state.compareAndSet(State.NEW, State.STARTED)) {
             throw new IllegalStateException("worker agent cannot be started more than once (state " + state.get() + ")");
         }
         replies = new ReplySender(config.kafka(), config.worker().replyTimeout());
-        for (PoolDefinition pool : config.pools()) {
-            for (int i = 0; i < pool.instances(); i++) {
-                String instanceId = workerId + "-" + pool.name() + "-" + pool.version() + "-" + i;
-                InstanceSlot slot = new InstanceSlot(pool, config.worker(), config.kafka(), instanceId, replies);
-                slots.add(slot);
-                Thread t = new Thread(slot, "slot-" + instanceId);
-                t.setDaemon(true);
-                t.start();
-            }
-        }
-        LOG.info("worker {} started {} instance slot(s) for {} pool-version(s)", workerId, slots.size(), config.pools().size());
+        orphans = new OrphanGuard();
+        watch = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "instance-watch-" + workerId);
+            t.setDaemon(true);
+            return t;
+        });
+        long every = config.worker().memoryCheck().toMillis();
+        watch.scheduleWithFixedDelay(() -> slotsNow().forEach(InstanceSlot::checkMemory), every, every, TimeUnit.MILLISECONDS);
     }
 
-    /** Waits until every slot's first instance said hello; returns false on timeout or if any failed to launch. */
+    private synchronized List<InstanceSlot> slotsNow() {
+        return slots.values().stream().flatMap(List::stream).toList();
+    }
+
+    /**
+     * Makes the agent run exactly {@code wanted}: {@code instances()} of each pool-version. Extra instances are
+     * drained (they finish the record in hand), missing ones started; a pool-version whose definition changed is
+     * replaced. A command outside the allow-list is refused and reported in {@link #status()}, never run.
+     */
+    public synchronized void reconcile(Collection<PoolDefinition> wanted) {
+        if (state.get() != State.STARTED) {
+            throw new IllegalStateException("worker agent is " + state.get() + "; reconcile needs a started agent");
+        }
+        Map<String, PoolDefinition> byKey = new LinkedHashMap<>();
+        wanted.forEach(p -> byKey.put(p.key(), p));
+        for (String key : List.copyOf(slots.keySet())) {
+            PoolDefinition now = byKey.get(key);
+            if (now == null || !sameExceptCount(now, running.get(key))) {
+                resize(key, 0);
+                slots.remove(key);
+                running.remove(key);
+            }
+        }
+        refused.clear();
+        for (PoolDefinition pool : byKey.values()) {
+            String why = policy.refusal(pool.command());
+            if (why != null) {
+                refused.put(pool.key(), why);
+                LOG.error("worker {} refuses to run {}: {}", workerId, pool.key(), why);
+                continue;
+            }
+            running.put(pool.key(), pool);
+            slots.computeIfAbsent(pool.key(), k -> new ArrayList<>());
+            resize(pool.key(), pool.instances());
+        }
+        retiring.removeIf(s -> s.status().state() == InstanceStatus.State.STOPPED);
+    }
+
+    private static boolean sameExceptCount(PoolDefinition a, PoolDefinition b) {
+        return b != null && a.command().equals(b.command()) && a.timeout().equals(b.timeout()) && a.attempts() == b.attempts()
+                && a.env().equals(b.env()) && a.inheritEnv().equals(b.inheritEnv())
+                && java.util.Objects.equals(a.maxRssMb(), b.maxRssMb()) && java.util.Objects.equals(a.maxRequests(), b.maxRequests());
+    }
+
+    private void resize(String key, int count) {
+        List<InstanceSlot> list = slots.get(key);
+        while (list.size() > count) {
+            InstanceSlot slot = list.remove(list.size() - 1);
+            slot.stop();
+            retiring.add(slot);
+        }
+        PoolDefinition pool = running.get(key);
+        while (list.size() < count) {
+            String instanceId = workerId + "-" + pool.name() + "-" + pool.version() + "-" + nextIndex++;
+            InstanceSlot slot = new InstanceSlot(pool, config.worker(), config.kafka(), instanceId, replies, orphans);
+            list.add(slot);
+            Thread t = new Thread(slot, "slot-" + instanceId);
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    /** Every slot's state, including slots still draining after a placement change. */
+    public synchronized List<InstanceStatus> status() {
+        List<InstanceStatus> out = new ArrayList<>();
+        slots.values().forEach(list -> list.forEach(s -> out.add(s.status())));
+        retiring.forEach(s -> out.add(s.status()));
+        return out;
+    }
+
+    /** Pool-versions this agent refused to run, with the reason. */
+    public synchronized Map<String, String> refused() {
+        return Map.copyOf(refused);
+    }
+
+    /** Waits until every current slot's first instance said hello; false on timeout or if any failed to launch. */
     public boolean awaitInstances(Duration timeout) {
+        List<CompletableFuture<Void>> launches;
+        synchronized (this) {
+            launches = slots.values().stream().flatMap(List::stream).map(InstanceSlot::firstLaunch).toList();
+        }
         try {
-            CompletableFuture.allOf(slots.stream().map(InstanceSlot::firstLaunch).toArray(CompletableFuture[]::new))
-                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            CompletableFuture.allOf(launches.toArray(CompletableFuture[]::new)).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             return true;
         } catch (Exception e) {
             return false;
         }
     }
 
-    /** Stops taking records, lets each slot finish the record in hand, stops instances. */
+    /** Drains: stops taking records, lets each slot finish the record in hand, stops instances gracefully. */
     @Override
     public void close() {
         if (state.getAndSet(State.CLOSED) != State.STARTED) {
             return;
         }
-        slots.forEach(InstanceSlot::stop);
-        for (InstanceSlot slot : slots) {
+        List<InstanceSlot> all;
+        synchronized (this) {
+            all = new ArrayList<>(retiring);
+            slots.values().forEach(all::addAll);
+        }
+        all.forEach(InstanceSlot::stop);
+        long until = System.nanoTime() + DRAIN_LIMIT.toNanos();
+        for (InstanceSlot slot : all) {
             try {
-                if (!slot.awaitStopped(Duration.ofSeconds(30))) {
-                    LOG.warn("a slot of worker {} did not stop within 30 s", workerId);
+                if (!slot.awaitStopped(Duration.ofNanos(Math.max(0, until - System.nanoTime())))) {
+                    LOG.warn("worker {}: a slot did not drain within {} s", workerId, DRAIN_LIMIT.toSeconds());
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
             }
         }
+        watch.shutdownNow();
         replies.close();
+        orphans.close();
         LOG.info("worker {} stopped", workerId);
     }
 }

@@ -26,9 +26,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class TopicProvisioner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TopicProvisioner.class);
-    /** Bounds of the broker's {@code group.share.min/max.record.lock.duration.ms} defaults. */
+    /**
+     * Bounds for the group lock: 1 s is the lowest the broker accepts at all (the embedded broker lowers its
+     * minimum to that; Kafka's default minimum is 15 s), 60 s is Kafka's default maximum.
+     */
     static final long MIN_LOCK_MS = 1_000;
-    static final long MAX_LOCK_MS = 3_600_000;
+    static final long MAX_LOCK_MS = 60_000;
 
     private final Admin admin;
     private final KafkaSettings kafka;
@@ -58,9 +61,12 @@ public final class TopicProvisioner implements AutoCloseable {
         LOG.info("provisioned {} pool-version(s): request and dead-letter topics, share groups", pools.size());
     }
 
-    /** Half the pool timeout, within the broker's bounds: a record whose agent died is redelivered while its caller still waits. */
+    /**
+     * A quarter of the pool timeout, within the broker's bounds: a record whose agent died comes back while its
+     * caller still waits; a live agent renews the lock of a request that runs longer.
+     */
     static long lockDurationMs(PoolDefinition p) {
-        return Math.max(MIN_LOCK_MS, Math.min(MAX_LOCK_MS, p.timeout().toMillis() / 2));
+        return Math.max(MIN_LOCK_MS, Math.min(MAX_LOCK_MS, p.timeout().toMillis() / 4));
     }
 
     private static AlterConfigOp set(String name, String value) {

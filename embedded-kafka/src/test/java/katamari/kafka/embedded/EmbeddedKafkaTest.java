@@ -40,7 +40,7 @@ class EmbeddedKafkaTest {
     }
 
     @Test
-    void listens_on_loopback_only() {
+    void clients_are_given_a_loopback_address() {
         assertTrue(kafka.bootstrapServers().matches("127\\.0\\.0\\.1:\\d+"), kafka.bootstrapServers());
     }
 

@@ -1,5 +1,6 @@
 package katamari.worker.intake;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -27,10 +28,15 @@ import katamari.topics.Reply;
 import katamari.topics.Request;
 import katamari.topics.TopicNames;
 import katamari.topics.WireCodec;
+import katamari.worker.InstanceStatus;
+import katamari.worker.InstanceStatus.State;
 import katamari.worker.reply.ReplySender;
 import katamari.worker.reply.ReplySender.UndeliverableReply;
 import katamari.worker.supervisor.Instance;
 import katamari.worker.supervisor.InstanceFailure;
+import katamari.worker.supervisor.InstanceFailure.Reason;
+import katamari.worker.supervisor.OrphanGuard;
+import katamari.worker.supervisor.RestartBackoff;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -43,35 +49,47 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One instance and the share consumer that feeds it. A slot takes a record only when its instance is alive and
- * idle ({@code max.poll.records=1}, record-limited acquisition), so records wait in Kafka, not in the agent, and a
- * free instance anywhere takes the next one. Each record is acknowledged once, after its reply is sent:
- * ACCEPT when answered, RELEASE when the instance died under it (redelivered), REJECT when attempts are spent.
+ * One instance and the share consumer that feeds it; the slot's thread is the only one that touches either.
+ *
+ * <p>A slot takes a record only when its instance is alive and idle ({@code max.poll.records=1}, record-limited
+ * acquisition), so records wait in Kafka, not in the agent, and a free instance anywhere takes the next one. Each
+ * record is acknowledged once, after its reply is sent: ACCEPT when answered, RELEASE at once when the instance
+ * died under it (redelivered to any instance), REJECT when its attempts are spent (then dead-lettered). While a
+ * request runs longer than half the share-group lock, the lock is renewed, so only a dead agent's records expire.
  */
 public final class InstanceSlot implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(InstanceSlot.class);
-    private static final Duration POLL = Duration.ofSeconds(1);
-    private static final long MAX_BACKOFF_MS = 10_000;
+    private static final Duration POLL = Duration.ofMillis(500);
 
     private final PoolDefinition pool;
     private final WorkerSettings settings;
     private final KafkaSettings kafka;
     private final String instanceId;
     private final ReplySender replies;
+    private final OrphanGuard orphans;
+    private final RestartBackoff backoff;
     private final CountDownLatch stopRequested = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final CompletableFuture<Void> firstLaunch = new CompletableFuture<>();
     private volatile boolean running = true;
-    private volatile KafkaShareConsumer<byte[], byte[]> consumer;
-    private Instance instance;
-    private int launchFailures;
+    private volatile State state = State.STARTING;
+    private volatile Instance instance;
+    private volatile int restarts;
+    private volatile String lastFailure;
+    private KafkaShareConsumer<byte[], byte[]> consumer;
+    private volatile KafkaShareConsumer<byte[], byte[]> wakeable;
+    private int served;
+    private long lastExchangeNanos = System.nanoTime();
 
-    public InstanceSlot(PoolDefinition pool, WorkerSettings settings, KafkaSettings kafka, String instanceId, ReplySender replies) {
+    public InstanceSlot(PoolDefinition pool, WorkerSettings settings, KafkaSettings kafka, String instanceId,
+                        ReplySender replies, OrphanGuard orphans) {
         this.pool = pool;
         this.settings = settings;
         this.kafka = kafka;
         this.instanceId = instanceId;
         this.replies = replies;
+        this.orphans = orphans;
+        this.backoff = new RestartBackoff(settings.maxBackoff(), settings.healthyAfter());
     }
 
     /** Completes when the slot's first instance said hello (or fails with why it could not). */
@@ -79,14 +97,22 @@ public final class InstanceSlot implements Runnable {
         return firstLaunch;
     }
 
+    public InstanceStatus status() {
+        Instance i = instance;
+        return new InstanceStatus(instanceId, pool.name(), pool.version(), state, i == null ? -1 : i.pid(), restarts,
+                backoff.consecutiveFailures() >= settings.degradedAfter(), lastFailure);
+    }
+
     @Override
     public void run() {
         try {
             while (running) {
-                if (instance == null || !instance.isAlive()) {
-                    relaunch();
+                Instance current = instance;
+                if (current == null || !current.isAlive()) {
+                    replace(current);
                     continue;
                 }
+                state = State.IDLE;
                 ConsumerRecords<byte[], byte[]> records;
                 try {
                     records = consumer().poll(POLL);
@@ -94,16 +120,22 @@ public final class InstanceSlot implements Runnable {
                     continue;
                 }
                 for (ConsumerRecord<byte[], byte[]> record : records) {
+                    state = State.BUSY;
                     consumer.acknowledge(record, handle(record));
+                    lastExchangeNanos = System.nanoTime();
                 }
                 if (!records.isEmpty()) {
                     consumer.commitAsync();
+                } else {
+                    pingIfIdle();
                 }
             }
         } catch (RuntimeException e) {
-            LOG.error("slot {}/{} failed", pool.key(), instanceId, e);
+            LOG.error("slot {} failed", instanceId, e);
         } finally {
+            state = State.STOPPING;
             shutDown();
+            state = State.STOPPED;
             stopped.countDown();
         }
     }
@@ -117,32 +149,95 @@ public final class InstanceSlot implements Runnable {
             // one record per poll, and the broker hands out no more than that: a busy instance holds nothing back
             p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "1");
             p.put(ConsumerConfig.SHARE_ACQUIRE_MODE_CONFIG, "record_limit");
-            KafkaShareConsumer<byte[], byte[]> c = new KafkaShareConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-            c.subscribe(List.of(TopicNames.requests(pool.name(), pool.version())));
-            consumer = c;
+            consumer = new KafkaShareConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            consumer.subscribe(List.of(TopicNames.requests(pool.name(), pool.version())));
+            wakeable = consumer;
         }
         return consumer;
     }
 
-    private void relaunch() {
-        if (instance != null) {
-            instance.kill(settings.killGrace());
+    /** Ends what is left of {@code old} and starts a fresh instance, after the backoff its history calls for. */
+    private void replace(Instance old) {
+        if (old != null) {
+            boolean recycled = old.exitAnnounced() || old.failure() != null && old.failure().reason() == Reason.KILLED && served == 0;
+            old.kill(settings.killGrace());
+            orphans.untrack(old.pid());
             instance = null;
+            if (!old.exitAnnounced()) {
+                backoff.failed(old.uptime());
+                restarts++;
+                lastFailure = old.failure() == null ? "exited" : old.failure().getMessage();
+            } else if (!recycled) {
+                backoff.failed(old.uptime());
+            }
         }
+        long wait = backoff.nextDelay().toMillis();
+        if (wait > 0) {
+            state = State.BACKOFF;
+            pause(wait);
+            if (!running) {
+                return;
+            }
+        }
+        state = State.STARTING;
         try {
-            instance = Instance.launch(pool, instanceId, settings.launchTimeout());
-            launchFailures = 0;
+            Instance fresh = Instance.launch(pool, instanceId, settings.launchTimeout());
+            orphans.track(fresh.pid());
+            instance = fresh;
+            served = 0;
+            lastExchangeNanos = System.nanoTime();
             firstLaunch.complete(null);
-            LOG.debug("instance {} ready (pid {})", instance.tag(), instance.pid());
         } catch (InstanceFailure f) {
-            launchFailures++;
-            long backoff = Math.min(MAX_BACKOFF_MS, 100L << Math.min(launchFailures, 10));
-            LOG.warn("instance {}/{} failed to launch ({} in a row), retrying in {} ms: {}{}", pool.key(), instanceId,
-                    launchFailures, backoff, f.getMessage(), f.stderrTail().isEmpty() ? "" : "\nstderr tail:\n" + f.stderrTail());
-            if (launchFailures == 1 && !firstLaunch.isDone()) {
+            backoff.failed(Duration.ZERO);
+            lastFailure = f.getMessage();
+            int inARow = backoff.consecutiveFailures();
+            String tail = f.stderrTail().isEmpty() ? "" : "\n--- stderr tail of " + instanceId + " ---\n" + f.stderrTail();
+            if (inARow == settings.degradedAfter()) {
+                LOG.error("pool-version {} is DEGRADED on this worker: {} launches in a row failed; last: {}{}", pool.key(), inARow, f.getMessage(), tail);
+            } else {
+                LOG.warn("instance {} failed to launch ({} in a row): {}{}", instanceId, inARow, f.getMessage(), tail);
+            }
+            if (!firstLaunch.isDone()) {
                 firstLaunch.completeExceptionally(f);
             }
-            pause(backoff);
+        }
+    }
+
+    /** An idle instance must still answer: ping it every {@code pingInterval}, kill it if it does not pong in time. */
+    private void pingIfIdle() {
+        if (System.nanoTime() - lastExchangeNanos < settings.pingInterval().toNanos()) {
+            return;
+        }
+        lastExchangeNanos = System.nanoTime();
+        Instance i = instance;
+        try {
+            i.ping("p" + System.nanoTime()).get(settings.pingTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.warn("instance {} did not answer a ping within {} ms while idle; restarting it", instanceId, settings.pingTimeout().toMillis());
+            i.kill(settings.killGrace(), Reason.UNRESPONSIVE, "no pong within " + settings.pingTimeout().toMillis() + " ms");
+        } catch (ExecutionException e) {
+            // it died; the loop replaces it
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    /** Kills the instance if its resident memory is over the pool's limit; called from the agent's watch thread. */
+    public void checkMemory() {
+        Instance i = instance;
+        Integer limit = pool.maxRssMb();
+        if (i == null || limit == null || !i.isAlive()) {
+            return;
+        }
+        long rssKb = i.rssKb();
+        if (rssKb > limit * 1024L) {
+            LOG.warn("instance {} uses {} MB, over maxRssMb {}; killing it", instanceId, rssKb / 1024, limit);
+            // the kill waits out its grace period: keep it off the shared watch thread
+            Thread killer = new Thread(() -> i.kill(settings.killGrace(), Reason.OVER_MEMORY,
+                    "resident memory " + rssKb / 1024 + " MB over maxRssMb " + limit), "kill-" + instanceId);
+            killer.setDaemon(true);
+            killer.start();
         }
     }
 
@@ -162,38 +257,40 @@ public final class InstanceSlot implements Runnable {
             answer(record, id, replyTo, error(ErrorCode.TIMEOUT, "the deadline passed before an instance was free"));
             return AcknowledgeType.ACCEPT;
         }
-        KatamariError invalid = validate(request);
+        Instance i = instance;
+        KatamariError invalid = validate(i, request);
         if (invalid != null) {
             answer(record, id, replyTo, invalid);
             return AcknowledgeType.ACCEPT;
         }
         String callId = id != null ? id : "r-" + record.partition() + "-" + record.offset();
-        CompletableFuture<ChassisMessage> answer = instance.call(new Call(callId, request.method(), request.args(), deadline));
+        CompletableFuture<ChassisMessage> answer = i.call(new Call(callId, request.method(), request.args(), deadline));
+        served++;
         try {
-            ChassisMessage message = answer.get(Math.max(1, deadline - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
-            if (message instanceof Result r) {
-                answer(record, id, replyTo, r.result());
-            } else {
-                answer(record, id, replyTo, ((Failure) message).error());
-            }
+            ChassisMessage message = awaitRenewingLock(record, answer, deadline);
+            answer(record, id, replyTo, message instanceof Result r ? r.result() : ((Failure) message).error());
+            recycleIfDue(i);
             return AcknowledgeType.ACCEPT;
         } catch (TimeoutException e) {
             // the caller has given up: answer now, then stop the instance that is still working on it
             answer(record, id, replyTo, error(ErrorCode.TIMEOUT, "no answer within the deadline; instance " + instanceId + " was stopped"));
-            LOG.warn("instance {}/{} still busy at the deadline of {}; stopping it", pool.key(), instanceId, callId);
-            instance.kill(settings.killGrace());
+            LOG.warn("instance {} still busy at the deadline of {}; stopping it (SIGTERM, {} ms grace, SIGKILL)", instanceId, callId, settings.killGrace().toMillis());
+            i.kill(settings.killGrace(), Reason.KILLED, "still busy at the request's deadline");
             return AcknowledgeType.ACCEPT;
         } catch (ExecutionException e) {
             InstanceFailure f = e.getCause() instanceof InstanceFailure x ? x
-                    : new InstanceFailure(InstanceFailure.Reason.CRASHED, String.valueOf(e.getCause()), instance.stderrTail());
-            LOG.warn("instance {}/{} failed on {} (attempt {} of {}): {}", pool.key(), instanceId, callId, delivery, pool.attempts(), f.getMessage());
+                    : new InstanceFailure(Reason.CRASHED, String.valueOf(e.getCause()), i.stderrTail());
+            if (!running && f.reason() == Reason.KILLED) {
+                return AcknowledgeType.RELEASE; // killed by our own shutdown: another agent takes it
+            }
+            LOG.warn("instance {} failed on {} (attempt {} of {}): {}", instanceId, callId, delivery, pool.attempts(), f.getMessage());
             if (delivery < pool.attempts()) {
                 return AcknowledgeType.RELEASE;
             }
-            String why = "instance died on this request on every allowed attempt (" + delivery + "): " + f.getMessage();
             replies.deadLetter(pool.name(), pool.version(), record.key(), record.value(), record.headers(),
                     f.reason().name().toLowerCase(), delivery, instanceId, f.stderrTail());
-            answer(record, id, replyTo, error(ErrorCode.INSTANCE_CRASHED, why));
+            answer(record, id, replyTo, error(ErrorCode.INSTANCE_CRASHED,
+                    "the instance died on this request on every allowed attempt (" + delivery + "): " + f.getMessage()));
             return AcknowledgeType.REJECT;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -202,11 +299,42 @@ public final class InstanceSlot implements Runnable {
         }
     }
 
-    private KatamariError validate(Request request) {
-        MethodSpec spec = instance.hello().methods().get(request.method());
+    /** Waits for the answer until the deadline, renewing the record's share-group lock every half lock period. */
+    private ChassisMessage awaitRenewingLock(ConsumerRecord<byte[], byte[]> record, CompletableFuture<ChassisMessage> answer, long deadline)
+            throws TimeoutException, ExecutionException, InterruptedException {
+        long renewEvery = Math.max(500, consumer.acquisitionLockTimeoutMs().orElse(30_000) / 2);
+        while (true) {
+            long left = deadline - System.currentTimeMillis();
+            if (left <= 0) {
+                throw new TimeoutException();
+            }
+            try {
+                return answer.get(Math.min(left, renewEvery), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException stillRunning) {
+                if (deadline - System.currentTimeMillis() > 0) {
+                    consumer.acknowledge(record, AcknowledgeType.RENEW);
+                    consumer.commitAsync();
+                }
+            }
+        }
+    }
+
+    /** "Return and exit", or maxRequests reached: the instance is replaced, which is not a failure. */
+    private void recycleIfDue(Instance i) {
+        Integer max = pool.maxRequests();
+        if (!i.exitAnnounced() && max != null && served >= max) {
+            LOG.debug("instance {} served {} requests (maxRequests); recycling it", instanceId, served);
+            i.close();
+            instance = null;
+            orphans.untrack(i.pid());
+        }
+    }
+
+    private KatamariError validate(Instance i, Request request) {
+        MethodSpec spec = i.hello().methods().get(request.method());
         if (spec == null) {
             return error(ErrorCode.METHOD_NOT_FOUND, "pool " + pool.name() + " has no method '" + request.method()
-                    + "'; it has " + new TreeSet<>(instance.hello().methods().keySet()));
+                    + "'; it has " + new TreeSet<>(i.hello().methods().keySet()));
         }
         Set<String> given = new TreeSet<>();
         request.args().fieldNames().forEachRemaining(given::add);
@@ -220,6 +348,7 @@ public final class InstanceSlot implements Runnable {
         return KatamariError.of(code, message).at(pool.name(), pool.version());
     }
 
+    /** @param outcome a result ({@link JsonNode}) or a {@link KatamariError} */
     private void answer(ConsumerRecord<byte[], byte[]> record, String id, String replyTo, Object outcome) {
         if (replyTo == null) {
             if (outcome instanceof KatamariError e) {
@@ -234,7 +363,7 @@ public final class InstanceSlot implements Runnable {
         }
         Reply reply = outcome instanceof KatamariError e
                 ? Reply.failure(id, e.pool() == null ? e.at(pool.name(), pool.version()) : e)
-                : Reply.success(id, (com.fasterxml.jackson.databind.JsonNode) outcome);
+                : Reply.success(id, (JsonNode) outcome);
         try {
             replies.send(replyTo, reply, pool.name(), pool.version(), instanceId);
         } catch (UndeliverableReply e) {
@@ -270,11 +399,11 @@ public final class InstanceSlot implements Runnable {
         }
     }
 
-    /** Asks the slot to stop; it finishes the record in hand first. */
+    /** Asks the slot to stop; it finishes the record in hand first (drain). */
     public void stop() {
         running = false;
         stopRequested.countDown();
-        KafkaShareConsumer<byte[], byte[]> c = consumer;
+        KafkaShareConsumer<byte[], byte[]> c = wakeable;
         if (c != null) {
             c.wakeup();
         }
@@ -293,8 +422,10 @@ public final class InstanceSlot implements Runnable {
                 LOG.debug("closing the consumer of {}", instanceId, e);
             }
         }
-        if (instance != null) {
-            instance.close();
+        Instance i = instance;
+        if (i != null) {
+            i.close();
+            orphans.untrack(i.pid());
         }
     }
 }

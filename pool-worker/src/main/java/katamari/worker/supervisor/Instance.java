@@ -42,6 +42,9 @@ public final class Instance implements AutoCloseable {
     /** The one exchange in flight: whoever removes it (the reader, or the process ending) completes it. */
     private final AtomicReference<Exchange> inFlight = new AtomicReference<>();
     private volatile InstanceFailure failure;
+    /** The instance answered with "exit": its end is a recycle, not a crash. */
+    private volatile boolean exitAnnounced;
+    private final long startedNanos = System.nanoTime();
 
     private record Exchange(String id, CompletableFuture<ChassisMessage> answer) {}
 
@@ -110,7 +113,35 @@ public final class Instance implements AutoCloseable {
     }
 
     public boolean isAlive() {
-        return failure == null && process.isAlive();
+        return failure == null && process.isAlive() && !exitAnnounced;
+    }
+
+    /** True once the instance said it ends after its answer ("return and exit"). */
+    public boolean exitAnnounced() {
+        return exitAnnounced;
+    }
+
+    /** The failure that ended this instance, or null while it is usable. */
+    public InstanceFailure failure() {
+        return failure;
+    }
+
+    public Duration uptime() {
+        return Duration.ofNanos(System.nanoTime() - startedNanos);
+    }
+
+    /** Resident set size from {@code /proc/<pid>/status}, in kB; -1 where that is unavailable. */
+    public long rssKb() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc", Long.toString(process.pid()), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the process is gone, or this is not Linux
+        }
+        return -1;
     }
 
     public String stderrTail() {
@@ -186,6 +217,9 @@ public final class Instance implements AutoCloseable {
         if (id == null || exchange == null || !exchange.id.equals(id)) {
             return violation("answered id '" + id + "' while " + (exchange == null ? "nothing" : "'" + exchange.id + "'") + " was in flight");
         }
+        if ((message instanceof Result r && r.exit()) || (message instanceof Failure f && f.exit())) {
+            exitAnnounced = true;
+        }
         if (inFlight.compareAndSet(exchange, null)) {
             exchange.answer.complete(message);
         }
@@ -211,7 +245,7 @@ public final class Instance implements AutoCloseable {
         }
     }
 
-    private void died(InstanceFailure f) {
+    private synchronized void died(InstanceFailure f) {
         if (failure == null) {
             failure = f;
         }
@@ -237,9 +271,15 @@ public final class Instance implements AutoCloseable {
 
     /** SIGTERM, up to {@code grace} to exit, then SIGKILL. Blocks until the process is gone. */
     public void kill(Duration grace) {
-        if (failure == null) {
-            failure = new InstanceFailure(Reason.KILLED, tag + ": killed by the agent", "");
-        }
+        kill(grace, Reason.KILLED, "killed by the agent");
+    }
+
+    /**
+     * Condemns the instance for {@code reason}: the exchange in flight fails at once with it (so its record can be
+     * released without waiting), then SIGTERM, up to {@code grace}, SIGKILL. Blocks until the process is gone.
+     */
+    public void kill(Duration grace, Reason reason, String why) {
+        died(new InstanceFailure(reason, tag + ": " + why, stderrTail()));
         if (!process.isAlive()) {
             return;
         }

@@ -9,6 +9,10 @@ public final class InstanceFailure extends Exception {
         GARBAGE,
         /** no hello within the launch timeout, or exited before it */
         LAUNCH_FAILED,
+        /** resident memory over the pool's maxRssMb; counts as a crash */
+        OVER_MEMORY,
+        /** did not answer a ping in time while idle */
+        UNRESPONSIVE,
         /** was killed by the agent (deadline passed, drain) */
         KILLED
     }
