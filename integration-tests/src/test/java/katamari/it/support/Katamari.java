@@ -38,19 +38,33 @@ public final class Katamari implements AutoCloseable {
 
     /** Starts everything and waits until the gateway is ready and every instance has said hello. */
     public static Katamari start(int instances, Duration gatewayTimeout) {
-        String version = "t" + UUID.randomUUID().toString().substring(0, 8);
-        PoolDefinition echo = new PoolDefinition("echo", version, echoCommand(), instances, Duration.ofSeconds(30), 2, null, null, Map.of(), null);
+        return start(List.of(pool("echo", echoCommand(), instances)), testWorker(), gatewayTimeout, true);
+    }
+
+    /** A pool-version with a version unique to this test run, so no two tests share its topics. */
+    public static PoolDefinition pool(String name, List<String> command, int instances) {
+        return new PoolDefinition(name, "t" + UUID.randomUUID().toString().substring(0, 8), command, instances,
+                Duration.ofSeconds(30), 2, null, null, Map.of(), null);
+    }
+
+    /** Supervision settings tuned so that faults show within a couple of seconds. */
+    public static WorkerSettings testWorker() {
+        return new WorkerSettings(Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(1), null, null,
+                Duration.ofSeconds(2), null, null, Duration.ofMillis(200), List.of("java"));
+    }
+
+    public static Katamari start(List<PoolDefinition> pools, WorkerSettings worker, Duration gatewayTimeout, boolean awaitInstances) {
         KatamariConfig config = new KatamariConfig(
                 KafkaSettings.defaults().withBootstrap(KafkaFixture.bootstrapServers()),
                 new GatewaySettings("127.0.0.1", 0, null, gatewayTimeout, 1024 * 1024),
-                new WorkerSettings(Duration.ofSeconds(30), null, Duration.ofSeconds(1), null, null, null, null, null, null, List.of("java")),
-                List.of(echo));
+                worker,
+                pools);
         Katamari k = new Katamari(config);
         k.dispatcher.start();
         k.worker.start();
-        if (!k.worker.awaitInstances(Duration.ofSeconds(60))) {
+        if (awaitInstances && !k.worker.awaitInstances(Duration.ofSeconds(60))) {
             k.close();
-            throw new IllegalStateException("echo instances did not start; is examples/echo built?");
+            throw new IllegalStateException("instances did not start; are the examples built? " + k.worker.status());
         }
         k.gateway.start();
         Awaitility.await("gateway ready").atMost(Duration.ofSeconds(30)).until(k.gateway::isReady);
@@ -60,6 +74,26 @@ public final class Katamari implements AutoCloseable {
     public static List<String> echoCommand() {
         return List.of("java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx64m", "-jar",
                 HOME.resolve("examples/echo/target/katamari-echo.jar").toString());
+    }
+
+    public static List<String> faultyCommand(String... extra) {
+        List<String> argv = new java.util.ArrayList<>(List.of("java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx512m", "-jar",
+                HOME.resolve("examples/faulty/target/katamari-faulty.jar").toString()));
+        argv.addAll(List.of(extra));
+        return argv;
+    }
+
+    public WorkerAgent worker() {
+        return worker;
+    }
+
+    /** The URL of a method of the (only) configured version of {@code pool}. */
+    public String call(String pool, String method) {
+        return url("/pools/" + pool + "/" + method);
+    }
+
+    public PoolDefinition pool(String name) {
+        return config.pools().stream().filter(p -> p.name().equals(name)).findFirst().orElseThrow();
     }
 
     public String url(String path) {

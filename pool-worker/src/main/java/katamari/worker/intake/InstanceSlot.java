@@ -121,7 +121,10 @@ public final class InstanceSlot implements Runnable {
                 }
                 for (ConsumerRecord<byte[], byte[]> record : records) {
                     state = State.BUSY;
-                    consumer.acknowledge(record, handle(record));
+                    AcknowledgeType outcome = handleSafely(record);
+                    if (outcome != null) {
+                        consumer.acknowledge(record, outcome);
+                    }
                     lastExchangeNanos = System.nanoTime();
                 }
                 if (!records.isEmpty()) {
@@ -241,6 +244,21 @@ public final class InstanceSlot implements Runnable {
         }
     }
 
+    /** A fault in the agent's own handling must not end the slot: the record goes back for another try. */
+    private AcknowledgeType handleSafely(ConsumerRecord<byte[], byte[]> record) {
+        try {
+            return handle(record);
+        } catch (RuntimeException e) {
+            LOG.error("slot {} failed handling a record at offset {}; releasing it", instanceId, record.offset(), e);
+            Instance i = instance;
+            if (i != null) {
+                i.kill(settings.killGrace(), Reason.KILLED, "the agent failed while it had a request");
+            }
+            return AcknowledgeType.RELEASE;
+        }
+    }
+
+    /** @return how to acknowledge the record, or null when it must not be acknowledged (its lock was lost) */
     private AcknowledgeType handle(ConsumerRecord<byte[], byte[]> record) {
         String id = header(record, HeaderNames.ID);
         String replyTo = header(record, HeaderNames.REPLY_TO);
@@ -292,6 +310,15 @@ public final class InstanceSlot implements Runnable {
             answer(record, id, replyTo, error(ErrorCode.INSTANCE_CRASHED,
                     "the instance died on this request on every allowed attempt (" + delivery + "): " + f.getMessage()));
             return AcknowledgeType.REJECT;
+        } catch (LockLost e) {
+            LOG.warn("the share-group lock of {} was not renewed; its answer is still sent, the record is left to the broker", callId);
+            try {
+                ChassisMessage message = answer.get(Math.max(1, deadline - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
+                answer(record, id, replyTo, message instanceof Result r ? r.result() : ((Failure) message).error());
+            } catch (Exception ignored) {
+                // the redelivered copy will be answered (or time out) on its own
+            }
+            return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             running = false;
@@ -299,9 +326,16 @@ public final class InstanceSlot implements Runnable {
         }
     }
 
-    /** Waits for the answer until the deadline, renewing the record's share-group lock every half lock period. */
+    /**
+     * Waits for the answer until the deadline, renewing the record's share-group lock every half lock period.
+     *
+     * <p>A renewal takes the record out of the consumer's hands until a later {@code poll()} returns it (KIP-1222;
+     * that poll fetches nothing new), so after each RENEW the slot polls until the record is back: only then can
+     * it be acknowledged again. If the broker refuses the renewal the record never comes back; {@link LockLost}
+     * says so, and the caller must not acknowledge it.
+     */
     private ChassisMessage awaitRenewingLock(ConsumerRecord<byte[], byte[]> record, CompletableFuture<ChassisMessage> answer, long deadline)
-            throws TimeoutException, ExecutionException, InterruptedException {
+            throws TimeoutException, ExecutionException, InterruptedException, LockLost {
         long renewEvery = Math.max(500, consumer.acquisitionLockTimeoutMs().orElse(30_000) / 2);
         while (true) {
             long left = deadline - System.currentTimeMillis();
@@ -311,11 +345,33 @@ public final class InstanceSlot implements Runnable {
             try {
                 return answer.get(Math.min(left, renewEvery), TimeUnit.MILLISECONDS);
             } catch (TimeoutException stillRunning) {
-                if (deadline - System.currentTimeMillis() > 0) {
+                if (deadline - System.currentTimeMillis() > renewEvery / 2) {
                     consumer.acknowledge(record, AcknowledgeType.RENEW);
                     consumer.commitAsync();
+                    awaitRenewed(record, renewEvery * 2);
                 }
             }
+        }
+    }
+
+    private void awaitRenewed(ConsumerRecord<byte[], byte[]> record, long withinMs) throws LockLost {
+        long until = System.currentTimeMillis() + withinMs;
+        while (System.currentTimeMillis() < until) {
+            for (ConsumerRecord<byte[], byte[]> back : consumer.poll(Duration.ofMillis(100))) {
+                if (back.partition() == record.partition() && back.offset() == record.offset()) {
+                    return;
+                }
+                LOG.warn("slot {} got record {} while renewing {}; releasing it", instanceId, back.offset(), record.offset());
+                consumer.acknowledge(back, AcknowledgeType.RELEASE);
+            }
+        }
+        throw new LockLost();
+    }
+
+    /** The broker did not renew a record's lock; another consumer may get it, and this one must not acknowledge it. */
+    private static final class LockLost extends Exception {
+        LockLost() {
+            super(null, null, false, false);
         }
     }
 

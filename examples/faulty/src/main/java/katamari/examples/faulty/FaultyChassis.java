@@ -1,0 +1,100 @@
+package katamari.examples.faulty;
+
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import katamari.chassis.Chassis;
+
+/**
+ * Pool {@code faulty}: a chassis that misbehaves on request, so the worker agent's supervision can be tested
+ * against a real process. {@code --exit-before-hello} and {@code --no-hello} make it fail to launch.
+ */
+public final class FaultyChassis {
+    /** The real stdout, for writing what a broken chassis would write there. */
+    private static final PrintStream RAW_OUT = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
+    private static final List<byte[]> HOARD = new ArrayList<>();
+
+    private FaultyChassis() {}
+
+    public static void main(String[] argv) throws Exception {
+        if (List.of(argv).contains("--exit-before-hello")) {
+            System.err.println("faulty: exiting before hello, as asked");
+            System.exit(3);
+        }
+        if (List.of(argv).contains("--no-hello")) {
+            System.err.println("faulty: never saying hello, as asked");
+            Thread.sleep(Long.MAX_VALUE);
+        }
+        Chassis.kind("faulty")
+                .handle("echo", List.of("text"), a -> a.text("text"))
+                .handle("pid", List.of(), a -> ProcessHandle.current().pid())
+                .handle("sleep", List.of("ms"), a -> {
+                    Thread.sleep(a.longValue("ms"));
+                    return ProcessHandle.current().pid();
+                })
+                .handle("crash", List.of(), a -> {
+                    Runtime.getRuntime().halt(42);
+                    return null;
+                })
+                .handle("crash_once", List.of("marker"), a -> {
+                    Path marker = Path.of(a.text("marker"));
+                    if (!Files.exists(marker)) {
+                        Files.writeString(marker, "crashed once\n");
+                        Runtime.getRuntime().halt(42);
+                    }
+                    return "survived the retry";
+                })
+                .handle("hang", List.of("log"), a -> {
+                    Files.writeString(Path.of(a.text("log")), "called\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                    Thread.sleep(Long.MAX_VALUE);
+                    return null;
+                })
+                .handle("go_deaf", List.of(), a -> {
+                    long pid = ProcessHandle.current().pid();
+                    // stop ourselves shortly after answering: alive, but deaf to pings
+                    new ProcessBuilder("sh", "-c", "sleep 0.2; kill -STOP " + pid).start();
+                    return pid;
+                })
+                .handle("leak", List.of("mb"), a -> {
+                    long mb = a.longValue("mb");
+                    for (int i = 0; i < mb; i++) {
+                        byte[] chunk = new byte[1024 * 1024];
+                        for (int j = 0; j < chunk.length; j += 4096) {
+                            chunk[j] = 1; // touch every page so it counts in RSS
+                        }
+                        HOARD.add(chunk);
+                        if (i % 16 == 0) {
+                            Thread.sleep(20);
+                        }
+                    }
+                    Thread.sleep(Long.MAX_VALUE);
+                    return null;
+                })
+                .handle("garbage", List.of(), a -> {
+                    RAW_OUT.println("Warning: this library prints to stdout");
+                    Thread.sleep(Long.MAX_VALUE);
+                    return null;
+                })
+                .handle("wrong_id", List.of(), a -> {
+                    RAW_OUT.println("{\"type\":\"reply\",\"id\":\"not-the-one\",\"result\":1}");
+                    Thread.sleep(Long.MAX_VALUE);
+                    return null;
+                })
+                .handle("chatter", List.of("lines"), a -> {
+                    long n = a.longValue("lines");
+                    for (long i = 0; i < n; i++) {
+                        System.err.println("chatter line " + i);
+                    }
+                    return n;
+                })
+                .handle("bye", List.of(), a -> Chassis.returnAndExit(ProcessHandle.current().pid()))
+                .run();
+    }
+
+}
