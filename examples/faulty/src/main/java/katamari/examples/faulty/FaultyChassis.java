@@ -38,6 +38,11 @@ public final class FaultyChassis {
                     Thread.sleep(a.longValue("ms"));
                     return ProcessHandle.current().pid();
                 })
+                .handle("slow", List.of("ms", "log"), a -> {
+                    Files.writeString(Path.of(a.text("log")), "run\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                    Thread.sleep(a.longValue("ms"));
+                    return ProcessHandle.current().pid();
+                })
                 .handle("crash", List.of(), a -> {
                     Runtime.getRuntime().halt(42);
                     return null;
