@@ -7,6 +7,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import katamari.chassis.protocol.ChassisMessage.Call;
+import katamari.chassis.protocol.ChassisMessage.CallError;
+import katamari.chassis.protocol.ChassisMessage.CallPool;
+import katamari.chassis.protocol.ChassisMessage.CallResult;
 import katamari.chassis.protocol.ChassisMessage.Failure;
 import katamari.chassis.protocol.ChassisMessage.Hello;
 import katamari.chassis.protocol.ChassisMessage.MethodSpec;
@@ -45,6 +48,15 @@ public final class ProtocolCodec {
             n.put("type", "ping").put("id", p.id());
         } else if (message instanceof Pong p) {
             n.put("type", "pong").put("id", p.id());
+        } else if (message instanceof CallPool c) {
+            n.put("type", "call_pool").put("id", c.id()).put("pool", c.pool()).put("method", c.method());
+            n.set("args", c.args());
+        } else if (message instanceof CallResult r) {
+            n.put("type", "call_result").put("id", r.id());
+            n.set("result", r.result());
+        } else if (message instanceof CallError e) {
+            n.put("type", "call_error").put("id", e.id());
+            n.set("error", WireCodec.errorTree(e.error()));
         }
         return n.toString();
     }
@@ -63,6 +75,9 @@ public final class ProtocolCodec {
             case "error" -> new Failure(id(n), WireCodec.decodeError(n.path("error")), n.path("exit").asBoolean(false));
             case "ping" -> new Ping(id(n));
             case "pong" -> new Pong(id(n));
+            case "call_pool" -> new CallPool(id(n), text(n, "pool"), text(n, "method"), args(n));
+            case "call_result" -> new CallResult(id(n), n.has("result") ? n.get("result") : null);
+            case "call_error" -> new CallError(id(n), WireCodec.decodeError(n.path("error")));
             default -> throw new MalformedRecordException("unknown protocol message type '" + type + "'");
         };
     }
@@ -73,6 +88,25 @@ public final class ProtocolCodec {
             throw new MalformedRecordException("protocol message '" + n.path("type").asText() + "' has no 'id' string");
         }
         return id.asText();
+    }
+
+    private static String text(JsonNode n, String field) {
+        JsonNode value = n.get(field);
+        if (value == null || !value.isTextual() || value.asText().isBlank()) {
+            throw new MalformedRecordException("protocol message '" + n.path("type").asText() + "' has no '" + field + "' string");
+        }
+        return value.asText();
+    }
+
+    private static ObjectNode args(JsonNode n) {
+        JsonNode args = n.get("args");
+        if (args == null || args.isNull()) {
+            return WireCodec.mapper().createObjectNode();
+        }
+        if (!args.isObject()) {
+            throw new MalformedRecordException("protocol message '" + n.path("type").asText() + "': 'args' must be a JSON object of named arguments");
+        }
+        return (ObjectNode) args;
     }
 
     private static Map<String, MethodSpec> methods(JsonNode node) {
@@ -86,8 +120,17 @@ public final class ProtocolCodec {
             if (!list.isArray()) {
                 throw new MalformedRecordException("hello: method '" + e.getKey() + "' has no 'args' array");
             }
-            list.forEach(a -> args.add(a.asText()));
-            methods.put(e.getKey(), new MethodSpec(args));
+            list.forEach(a -> {
+                if (!a.isTextual()) {
+                    throw new MalformedRecordException("hello: method '" + e.getKey() + "' has an argument name that is not a string: " + a);
+                }
+                args.add(a.asText());
+            });
+            try {
+                methods.put(e.getKey(), new MethodSpec(args));
+            } catch (IllegalArgumentException bad) {
+                throw new MalformedRecordException("hello: method '" + e.getKey() + "': " + bad.getMessage());
+            }
         });
         return methods;
     }

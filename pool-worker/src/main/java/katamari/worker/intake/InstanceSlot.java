@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
@@ -394,8 +395,9 @@ public final class InstanceSlot implements Runnable {
         }
         Set<String> given = new TreeSet<>();
         request.args().fieldNames().forEachRemaining(given::add);
-        if (!given.equals(new TreeSet<>(spec.args()))) {
-            return error(ErrorCode.BAD_REQUEST, "method " + request.method() + " takes arguments " + spec.args() + "; got " + given);
+        Optional<String> mismatch = spec.mismatch(given);
+        if (mismatch.isPresent()) {
+            return error(ErrorCode.BAD_REQUEST, "method " + request.method() + " " + mismatch.get());
         }
         return null;
     }

@@ -5,6 +5,10 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -33,6 +37,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Instance implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Instance.class);
+    private static final Path SETSID = Path.of("/usr/bin/setsid");
 
     private final String tag;
     private final Process process;
@@ -58,7 +63,7 @@ public final class Instance implements AutoCloseable {
     /** Starts the pool's command and waits for its hello. */
     public static Instance launch(PoolDefinition pool, String instanceId, Duration launchTimeout) throws InstanceFailure {
         String tag = pool.name() + "/" + pool.version() + "/" + instanceId;
-        ProcessBuilder builder = new ProcessBuilder(pool.command());
+        ProcessBuilder builder = new ProcessBuilder(argv(pool.command()));
         Map<String, String> env = builder.environment();
         Map<String, String> agentEnv = System.getenv();
         env.clear();
@@ -89,6 +94,21 @@ public final class Instance implements AutoCloseable {
             instance.kill(Duration.ofSeconds(1));
             throw new InstanceFailure(Reason.KILLED, tag + ": interrupted while launching", instance.stderrTail());
         }
+    }
+
+    /**
+     * Runs the command in a session of its own where {@code setsid} exists (it execs in place: same pid, same
+     * pipes), so a Ctrl-C at the terminal reaches only the agent, which then stops its instances in order instead
+     * of finding them all crashed at once.
+     */
+    private static List<String> argv(List<String> command) {
+        if (!Files.isExecutable(SETSID)) {
+            return command;
+        }
+        List<String> argv = new ArrayList<>(command.size() + 1);
+        argv.add(SETSID.toString());
+        argv.addAll(command);
+        return argv;
     }
 
     private void startReaders() {
