@@ -6,12 +6,14 @@ import picocli.CommandLine.Command;
 /** {@code bin/katamari}: one launcher for every role and operator command. */
 @Command(name = "katamari", mixinStandardHelpOptions = true, version = "katamari 0.1.0",
         description = "Turns stdin/stdout programs into a fault-tolerant service over Kafka.",
-        subcommands = {DevCommand.class, DispatcherCommand.class, WorkerCommand.class, GatewayCommand.class, CreateTopicCommand.class})
+        subcommands = {DevCommand.class, DispatcherCommand.class, WorkerCommand.class, GatewayCommand.class, CreateTopicCommand.class,
+                ChassisCheckCommand.class, BenchCommand.class})
 public final class Main {
     public static void main(String[] args) {
         int code = new CommandLine(new Main())
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
-                    cmd.getErr().println("katamari: " + e.getMessage());
+                    cmd.getErr().println("katamari: " + (e.getMessage() != null ? e.getMessage() : e.toString())
+                            + (e.getCause() != null && e.getCause() != e ? " (" + e.getCause() + ")" : ""));
                     return 2;
                 })
                 .execute(args);
