@@ -6,8 +6,10 @@ import java.util.Optional;
 import java.util.Set;
 
 /** The whole configuration: one YAML file plus {@code KATAMARI_*} environment overrides (see {@link ConfigLoader}). */
-public record KatamariConfig(KafkaSettings kafka, GatewaySettings gateway, WorkerSettings worker, List<PoolDefinition> pools) {
+public record KatamariConfig(KafkaSettings kafka, GatewaySettings gateway, WorkerSettings worker, List<PoolDefinition> pools,
+                             ClusterSettings cluster) {
     public KatamariConfig {
+        cluster = cluster == null ? ClusterSettings.defaults() : cluster;
         kafka = kafka == null ? KafkaSettings.defaults() : kafka;
         gateway = gateway == null ? GatewaySettings.defaults() : gateway;
         worker = worker == null ? WorkerSettings.defaults() : worker;
@@ -20,8 +22,13 @@ public record KatamariConfig(KafkaSettings kafka, GatewaySettings gateway, Worke
         }
     }
 
+    /** Without cluster settings (their defaults apply). */
+    public KatamariConfig(KafkaSettings kafka, GatewaySettings gateway, WorkerSettings worker, List<PoolDefinition> pools) {
+        this(kafka, gateway, worker, pools, null);
+    }
+
     public static KatamariConfig defaults() {
-        return new KatamariConfig(null, null, null, null);
+        return new KatamariConfig(null, null, null, null, null);
     }
 
     public Optional<PoolDefinition> pool(String name, String version) {
@@ -29,10 +36,18 @@ public record KatamariConfig(KafkaSettings kafka, GatewaySettings gateway, Worke
     }
 
     public KatamariConfig withKafka(KafkaSettings k) {
-        return new KatamariConfig(k, gateway, worker, pools);
+        return new KatamariConfig(k, gateway, worker, pools, cluster);
     }
 
     public KatamariConfig withGateway(GatewaySettings g) {
-        return new KatamariConfig(kafka, g, worker, pools);
+        return new KatamariConfig(kafka, g, worker, pools, cluster);
+    }
+
+    public KatamariConfig withPools(List<PoolDefinition> p) {
+        return new KatamariConfig(kafka, gateway, worker, p, cluster);
+    }
+
+    public KatamariConfig withCluster(ClusterSettings c) {
+        return new KatamariConfig(kafka, gateway, worker, pools, c);
     }
 }

@@ -1,34 +1,292 @@
 package katamari.dispatcher;
 
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.cp.CPSubsystemManagementService;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import katamari.cluster.ClusterMaps;
+import katamari.cluster.HazelcastSetup;
+import katamari.cluster.LeaderRecord;
+import katamari.cluster.MasterBeat;
+import katamari.cluster.MetadataJson;
+import katamari.cluster.PoolVersion;
+import katamari.cluster.WorkerBeat;
+import katamari.config.ClusterSettings;
 import katamari.config.KatamariConfig;
+import katamari.dispatcher.admin.AdminApi;
+import katamari.dispatcher.admin.AdminBackend;
+import katamari.dispatcher.election.LeaderElection;
+import katamari.dispatcher.election.LeadershipListener;
+import katamari.dispatcher.metadata.FencedStore;
 import katamari.dispatcher.provisioning.TopicProvisioner;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The master role. For now it provisions Kafka for the configured pools; leader election and pool metadata
- * (Hazelcast CP) come with the masters issue.
+ * The master role: a Hazelcast member of the master set. Every dispatcher keeps a copy of the whole pool set, serves
+ * the admin API and {@code GET /cluster}, and contends for the master lock by its place in the master list; the one
+ * holding it provisions topics, places instances on workers, evicts silent workers and cleans up after gone
+ * gateways (see {@code Master}).
  */
 public final class Dispatcher implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+    private static final Duration BEAT = Duration.ofMillis(500);
+
     private enum State { NEW, STARTED, CLOSED }
 
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final KatamariConfig config;
+    private final ClusterSettings cluster;
+    private HazelcastInstance hz;
+    private Mirrors mirrors;
+    private FencedStore store;
+    private TopicProvisioner provisioner;
+    private volatile Master master;
+    private LeaderElection election;
+    private AdminApi admin;
+    private ScheduledExecutorService beats;
+    private String adminUrl;
 
     public Dispatcher(KatamariConfig config) {
         this.config = config;
+        this.cluster = config.cluster();
     }
 
     public void start() {
         if (!state.compareAndSet(State.NEW, State.STARTED)) {
             throw new IllegalStateException("dispatcher cannot be started more than once (state " + state.get() + ")");
         }
-        try (TopicProvisioner provisioner = new TopicProvisioner(config.kafka())) {
-            provisioner.provision(config.pools());
+        LOG.info("dispatcher {} joining {} (CP members: {})", cluster.self(), cluster.members(),
+                cluster.cpMemberCount() == 0 ? "0, unsafe mode" : cluster.cpMemberCount());
+        hz = HazelcastSetup.startMember(cluster);
+        mirrors = Mirrors.start(hz, this::workersChanged);
+        store = new FencedStore(hz, Duration.ofSeconds(2));
+        provisioner = new TopicProvisioner(config.kafka());
+        admin = new AdminApi(cluster, new Backend()).start();
+        String advertised = cluster.adminHost().equals("0.0.0.0") ? cluster.host() : cluster.adminHost();
+        adminUrl = "http://" + advertised + ":" + admin.port();
+        master = new Master(config, hz, store, provisioner, mirrors, adminUrl);
+        election = new LeaderElection(hz, cluster, store, mirrors.masters(), mirrors.leader(), new LeadershipListener() {
+            @Override
+            public void isLeader(long fence) {
+                master.lead(fence);
+            }
+
+            @Override
+            public void notLeader(String why) {
+                master.stepDown();
+            }
+        });
+        master.attach(election);
+        beats = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "dispatcher-beat");
+            t.setDaemon(true);
+            return t;
+        });
+        beats.scheduleWithFixedDelay(this::beat, 0, BEAT.toMillis(), TimeUnit.MILLISECONDS);
+        beats.scheduleWithFixedDelay(mirrors::resync, 5, 5, TimeUnit.SECONDS);
+        beats.scheduleWithFixedDelay(this::keepCpGroupFull, 5, 5, TimeUnit.SECONDS);
+        election.start();
+        LOG.info("dispatcher {} (priority {}) admin API on {}", cluster.self(), election.priority(), adminUrl);
+    }
+
+    private void workersChanged() {
+        Master m = master;
+        if (m != null) {
+            m.nudge();
         }
     }
 
+    /** This dispatcher's own entry in the master set; not fenced, as every dispatcher writes only its own. */
+    private void beat() {
+        try {
+            long fence = election.fence();
+            hz.<String, String>getReplicatedMap(ClusterMaps.MASTERS).put(cluster.self(), MetadataJson.encode(new MasterBeat(
+                    cluster.self(), election.priority(), adminUrl, fence != 0, election.isContending() || fence != 0, fence,
+                    System.currentTimeMillis())));
+        } catch (RuntimeException e) {
+            LOG.debug("master beat failed: {}", e.toString());
+        }
+    }
+
+    /**
+     * A CP member that died and came back is a new member; once the CP group has removed the missing one (after
+     * {@code cluster.cpMemberRemoval}), a dispatcher outside the CP group promotes itself to bring it back to size.
+     */
+    private void keepCpGroupFull() {
+        if (cluster.cpMemberCount() == 0) {
+            return;
+        }
+        try {
+            CPSubsystemManagementService cp = hz.getCPSubsystem().getCPSubsystemManagementService();
+            if (!cp.isDiscoveryCompleted() || cp.getLocalCPMember() != null) {
+                return;
+            }
+            int size = cp.getCPMembers().toCompletableFuture().get(2, TimeUnit.SECONDS).size();
+            if (size < cluster.cpMemberCount()) {
+                LOG.info("the CP group has {} of {} members: promoting {} to a CP member", size, cluster.cpMemberCount(), cluster.self());
+                cp.promoteToCPMember().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            }
+        } catch (Exception e) {
+            LOG.debug("CP membership check failed: {}", e.toString());
+        }
+    }
+
+    /** The member instance (one-box mode runs the worker and gateway on it instead of separate clients). */
+    public HazelcastInstance hazelcast() {
+        return hz;
+    }
+
+    public boolean isLeader() {
+        return master != null && master.leading() && election.fence() != 0;
+    }
+
+    public int adminPort() {
+        return admin.port();
+    }
+
+    public String adminUrl() {
+        return adminUrl;
+    }
+
+    /** Who leads, as this dispatcher's copy of the metadata says (null until a master wrote its record). */
+    public LeaderRecord leader() {
+        LeaderRecord r = mirrors.leader().get(ClusterMaps.LEADER_KEY);
+        return r == null || r.address() == null ? null : r;
+    }
+
+    private Map<String, Object> clusterView() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        LeaderRecord leader = leader();
+        out.put("self", ordered("address", cluster.self(), "priority", election.priority(), "leader", isLeader(),
+                "fence", election.fence(), "staleWritesRefused", store.refusedWrites()));
+        out.put("leader", leader == null ? null : ordered("address", leader.address(), "fence", leader.fence(),
+                "since", leader.since(), "adminUrl", leader.adminUrl(), "renewedMsAgo", mirrors.leader().lastHeard(ClusterMaps.LEADER_KEY)));
+        List<Map<String, Object>> masters = new ArrayList<>();
+        for (String address : cluster.members()) {
+            MasterBeat b = mirrors.masters().get(address);
+            long heard = mirrors.masters().lastHeard(address);
+            masters.add(ordered("address", address, "priority", cluster.priorityOf(address),
+                    "healthy", b != null && heard >= 0 && heard <= LeaderElection.BEAT_FRESH.toMillis(),
+                    "leader", leader != null && address.equals(leader.address()), "heardMsAgo", heard));
+        }
+        out.put("masters", masters);
+        Map<String, int[]> usage = new TreeMap<>();
+        List<Map<String, Object>> workers = new ArrayList<>();
+        int capacity = 0;
+        for (WorkerBeat w : new TreeMap<>(mirrors.workers().snapshot()).values()) {
+            int available = 0;
+            int inUse = 0;
+            for (WorkerBeat.Instance i : w.instances()) {
+                int[] u = usage.computeIfAbsent(i.key(), k -> new int[3]);
+                u[0]++;
+                if ("IDLE".equals(i.state())) {
+                    available++;
+                    u[1]++;
+                } else if ("BUSY".equals(i.state())) {
+                    inUse++;
+                    u[2]++;
+                }
+            }
+            capacity += w.capacity();
+            var placement = mirrors.placements().get(w.id());
+            workers.add(ordered("id", w.id(), "host", String.valueOf(w.host()), "capacity", w.capacity(),
+                    "heartbeatAgeMs", mirrors.workers().lastHeard(w.id()), "instances", w.instances().size(),
+                    "available", available, "inUse", inUse,
+                    "placement", placement == null ? Map.of() : placement.instances(), "refused", w.refused()));
+        }
+        out.put("workers", workers);
+        Map<String, Integer> unplaced = master.unplaced();
+        Map<String, List<Map<String, Object>>> pools = new TreeMap<>();
+        for (PoolVersion p : new TreeMap<>(mirrors.pools().snapshot()).values()) {
+            int[] u = usage.getOrDefault(p.key(), new int[3]);
+            pools.computeIfAbsent(p.definition().name(), k -> new ArrayList<>()).add(ordered(
+                    "version", p.definition().version(), "weight", p.weight(), "instances", p.definition().instances(),
+                    "running", u[0], "available", u[1], "inUse", u[2], "unplaced", unplaced.getOrDefault(p.key(), 0)));
+        }
+        out.put("pools", pools);
+        int running = usage.values().stream().mapToInt(u -> u[0]).sum();
+        out.put("totals", ordered("capacity", capacity, "instances", running,
+                "available", usage.values().stream().mapToInt(u -> u[1]).sum(),
+                "inUse", usage.values().stream().mapToInt(u -> u[2]).sum(),
+                "unplaced", unplaced.values().stream().mapToInt(Integer::intValue).sum()));
+        out.put("gateways", new TreeMap<>(mirrors.gateways().snapshot()).keySet());
+        return out;
+    }
+
+    /** A JSON object that keeps its keys in the order given. */
+    private static Map<String, Object> ordered(Object... keysAndValues) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            m.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return m;
+    }
+
+    private final class Backend implements AdminBackend {
+        @Override
+        public boolean isLeader() {
+            return Dispatcher.this.isLeader();
+        }
+
+        @Override
+        public String leaderAdminUrl() {
+            LeaderRecord r = leader();
+            return r == null ? null : r.adminUrl();
+        }
+
+        @Override
+        public String selfAdminUrl() {
+            return adminUrl;
+        }
+
+        @Override
+        public List<PoolVersion> pools() {
+            return List.copyOf(mirrors.pools().snapshot().values());
+        }
+
+        @Override
+        public Map<String, Object> clusterView() {
+            return Dispatcher.this.clusterView();
+        }
+
+        @Override
+        public PoolVersion upsert(PoolVersion requested) {
+            return master.upsert(requested);
+        }
+
+        @Override
+        public List<String> delete(String pool, String version) {
+            return master.delete(pool, version);
+        }
+    }
+
+    /** A master unlocks on the way out, so a standby takes over at once rather than after the session TTL. */
     @Override
     public void close() {
-        state.set(State.CLOSED);
+        if (state.getAndSet(State.CLOSED) != State.STARTED) {
+            return;
+        }
+        election.close();
+        beats.shutdownNow();
+        master.close();
+        admin.close();
+        try {
+            hz.<String, String>getReplicatedMap(ClusterMaps.MASTERS).remove(cluster.self());
+        } catch (RuntimeException e) {
+            LOG.debug("cannot remove own master entry: {}", e.toString());
+        }
+        mirrors.close();
+        provisioner.close();
+        hz.shutdown();
+        LOG.info("dispatcher {} stopped", cluster.self());
     }
 }

@@ -1,20 +1,16 @@
 package katamari.gateway;
 
+import com.hazelcast.core.HazelcastInstance;
 import io.javalin.Javalin;
-import java.time.Duration;
-import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
+import katamari.client.KatamariClient;
+import katamari.cluster.GatewayBeat;
 import katamari.config.KatamariConfig;
-import katamari.gateway.correlation.ReplyCorrelator;
 import katamari.gateway.http.PoolRoutes;
-import katamari.gateway.http.RequestPublisher;
+import katamari.gateway.routing.ClusterPools;
 import katamari.gateway.routing.PoolDirectory;
 import katamari.topics.TopicNames;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,13 +25,26 @@ public final class Gateway implements AutoCloseable {
 
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final KatamariConfig config;
+    private final HazelcastInstance cluster;
+    private final PoolDirectory directory;
     private final String id;
-    private ReplyCorrelator correlator;
-    private RequestPublisher publisher;
+    private ClusterPools clusterPools;
+    private KatamariClient client;
     private Javalin http;
 
+    /** A gateway that routes to the pools of the config file (no cluster). */
     public Gateway(KatamariConfig config) {
+        this(config, null);
+    }
+
+    /**
+     * @param cluster a Hazelcast client (or member) to follow the masters' pool set through; null routes to the
+     *                config file's pools. The caller owns it and shuts it down after {@link #close()}.
+     */
+    public Gateway(KatamariConfig config, HazelcastInstance cluster) {
         this.config = config;
+        this.cluster = cluster;
+        this.directory = cluster == null ? new PoolDirectory(config.pools()) : PoolDirectory.empty();
         this.id = config.gateway().id() != null ? config.gateway().id() : "gw-" + UUID.randomUUID().toString().substring(0, 8);
     }
 
@@ -47,12 +56,13 @@ public final class Gateway implements AutoCloseable {
         if (!state.compareAndSet(State.NEW, State.STARTED)) {
             throw new IllegalStateException("gateway cannot be started more than once (state " + state.get() + ")");
         }
-        createReplyTopic();
-        correlator = new ReplyCorrelator(config.kafka(), replyTopic(), 1);
-        correlator.start();
-        publisher = new RequestPublisher(config.kafka(), replyTopic(), Duration.ofSeconds(5));
-        PoolRoutes routes = new PoolRoutes(new PoolDirectory(config.pools()), correlator, publisher,
-                config.gateway().timeout(), this::isReady);
+        client = new KatamariClient(config.kafka(), replyTopic());
+        client.start();
+        if (cluster != null) {
+            String url = "http://" + config.gateway().host() + ":" + config.gateway().port();
+            clusterPools = new ClusterPools(cluster, directory, new GatewayBeat(id, replyTopic(), url, 0)).start();
+        }
+        PoolRoutes routes = new PoolRoutes(directory, client, config.gateway().timeout(), this::isReady);
         http = Javalin.create(c -> {
             c.http.maxRequestSize = config.gateway().maxBodyBytes();
             c.startup.showJavalinBanner = false;
@@ -61,25 +71,12 @@ public final class Gateway implements AutoCloseable {
         LOG.info("gateway {} serving on http://{}:{} (replies on {})", id, config.gateway().host(), port(), replyTopic());
     }
 
-    private void createReplyTopic() {
-        try (Admin admin = Admin.create(config.kafka().clientProperties())) {
-            admin.createTopics(List.of(new NewTopic(replyTopic(), 1, config.kafka().replicationFactor()))).all().get();
-        } catch (ExecutionException e) {
-            if (!(e.getCause() instanceof TopicExistsException)) {
-                throw new IllegalStateException("cannot create reply topic " + replyTopic() + ": " + e.getCause().getMessage(), e.getCause());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while creating " + replyTopic(), e);
-        }
-    }
-
     public int port() {
         return http.port();
     }
 
     public boolean isReady() {
-        return state.get() == State.STARTED && correlator != null && correlator.isReady();
+        return state.get() == State.STARTED && client != null && client.isReady();
     }
 
     @Override
@@ -90,8 +87,10 @@ public final class Gateway implements AutoCloseable {
         if (http != null) {
             http.stop();
         }
-        correlator.close();
-        publisher.close();
+        client.close();
+        if (clusterPools != null) {
+            clusterPools.close();
+        }
         LOG.info("gateway {} stopped", id);
     }
 }

@@ -12,7 +12,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import katamari.config.KatamariConfig;
 import katamari.config.PoolDefinition;
+import katamari.client.KatamariClient;
+import katamari.topics.TopicNames;
 import katamari.worker.intake.InstanceSlot;
+import katamari.worker.intake.NestedCallClient;
+import java.util.Optional;
+import java.util.function.Function;
 import katamari.worker.reply.ReplySender;
 import katamari.worker.supervisor.CommandPolicy;
 import katamari.worker.supervisor.OrphanGuard;
@@ -44,6 +49,9 @@ public final class WorkerAgent implements AutoCloseable {
     private final Map<String, String> refused = new LinkedHashMap<>();
     private final List<InstanceSlot> retiring = new ArrayList<>();
     private ReplySender replies;
+    private KatamariClient nestedClient;
+    private NestedCallClient nested;
+    private volatile Function<String, Optional<String>> nestedRoutes;
     private OrphanGuard orphans;
     private ScheduledExecutorService watch;
     private int nextIndex;
@@ -56,6 +64,15 @@ public final class WorkerAgent implements AutoCloseable {
         this.config = config;
         this.workerId = workerId;
         this.policy = new CommandPolicy(config.worker().allowedCommands());
+        this.nestedRoutes = pool -> config.pools().stream().filter(p -> p.name().equals(pool)).map(PoolDefinition::version).findFirst();
+    }
+
+    /**
+     * Where nested calls go: which version of a pool (empty: no such pool). Defaults to the first configured
+     * version; an agent that follows the masters' pool set routes by it instead.
+     */
+    public void routeNestedCalls(Function<String, Optional<String>> versionOf) {
+        this.nestedRoutes = versionOf;
     }
 
     public String id() {
@@ -74,6 +91,9 @@ public final class WorkerAgent implements AutoCloseable {
             throw new IllegalStateException("worker agent cannot be started more than once (state " + state.get() + ")");
         }
         replies = new ReplySender(config.kafka(), config.worker().replyTimeout());
+        nestedClient = new KatamariClient(config.kafka(), TopicNames.replies(workerId));
+        nestedClient.start();
+        nested = new NestedCallClient(nestedClient, pool -> nestedRoutes.apply(pool));
         orphans = new OrphanGuard();
         watch = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "instance-watch-" + workerId);
@@ -138,7 +158,7 @@ public final class WorkerAgent implements AutoCloseable {
         PoolDefinition pool = running.get(key);
         while (list.size() < count) {
             String instanceId = workerId + "-" + pool.name() + "-" + pool.version() + "-" + nextIndex++;
-            InstanceSlot slot = new InstanceSlot(pool, config.worker(), config.kafka(), instanceId, replies, orphans);
+            InstanceSlot slot = new InstanceSlot(pool, config.worker(), config.kafka(), instanceId, replies, orphans, nested);
             list.add(slot);
             Thread t = new Thread(slot, "slot-" + instanceId);
             t.setDaemon(true);
@@ -197,6 +217,7 @@ public final class WorkerAgent implements AutoCloseable {
             }
         }
         watch.shutdownNow();
+        nestedClient.close();
         replies.close();
         orphans.close();
         LOG.info("worker {} stopped", workerId);

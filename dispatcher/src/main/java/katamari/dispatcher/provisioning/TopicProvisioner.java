@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import katamari.config.KafkaSettings;
 import katamari.config.PoolDefinition;
@@ -17,6 +18,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +40,11 @@ public final class TopicProvisioner implements AutoCloseable {
 
     public TopicProvisioner(KafkaSettings kafka) {
         this.kafka = kafka;
-        this.admin = Admin.create(kafka.clientProperties());
+        Properties p = kafka.clientProperties();
+        // a master must not hang on an unreachable broker: provisioning is retried on the next tick
+        p.putIfAbsent("default.api.timeout.ms", "15000");
+        p.putIfAbsent("request.timeout.ms", "10000");
+        this.admin = Admin.create(p);
     }
 
     public void provision(Collection<PoolDefinition> pools) {
@@ -67,6 +73,20 @@ public final class TopicProvisioner implements AutoCloseable {
      */
     static long lockDurationMs(PoolDefinition p) {
         return Math.max(MIN_LOCK_MS, Math.min(MAX_LOCK_MS, p.timeout().toMillis() / 4));
+    }
+
+    /** Deletes a topic (a gone gateway's reply topic); a topic that is already gone is fine. */
+    public void deleteTopic(String topic) {
+        try {
+            admin.deleteTopics(List.of(topic)).all().get();
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+                throw new IllegalStateException("cannot delete topic " + topic + ": " + e.getCause().getMessage(), e.getCause());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while deleting " + topic, e);
+        }
     }
 
     private static AlterConfigOp set(String name, String value) {

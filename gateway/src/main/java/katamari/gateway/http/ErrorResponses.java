@@ -3,7 +3,7 @@ package katamari.gateway.http;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import java.util.UUID;
-import katamari.gateway.correlation.Answer;
+import katamari.client.Answer;
 import katamari.topics.ErrorCode;
 import katamari.topics.KatamariError;
 import katamari.topics.Reply;

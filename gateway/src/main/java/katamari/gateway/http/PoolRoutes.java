@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import katamari.config.PoolDefinition;
-import katamari.gateway.correlation.ReplyCorrelator;
+import katamari.client.KatamariClient;
 import katamari.gateway.routing.PoolDirectory;
 import katamari.topics.ErrorCode;
 import katamari.topics.MalformedRecordException;
@@ -22,15 +22,13 @@ public final class PoolRoutes {
     static final String TIMEOUT_HEADER = "Katamari-Timeout-Ms";
 
     private final PoolDirectory pools;
-    private final ReplyCorrelator correlator;
-    private final RequestPublisher publisher;
+    private final KatamariClient client;
     private final Duration globalTimeout;
     private final BooleanSupplier ready;
 
-    public PoolRoutes(PoolDirectory pools, ReplyCorrelator correlator, RequestPublisher publisher, Duration globalTimeout, BooleanSupplier ready) {
+    public PoolRoutes(PoolDirectory pools, KatamariClient client, Duration globalTimeout, BooleanSupplier ready) {
         this.pools = pools;
-        this.correlator = correlator;
-        this.publisher = publisher;
+        this.client = client;
         this.globalTimeout = globalTimeout;
         this.ready = ready;
     }
@@ -54,8 +52,7 @@ public final class PoolRoutes {
                 pin == null ? "no pool named '" + poolName + "'" : "pool '" + poolName + "' has no version '" + pin + "'"));
         ObjectNode args = args(ctx.bodyAsBytes());
         long deadline = System.currentTimeMillis() + timeout(ctx.header(TIMEOUT_HEADER)).toMillis();
-        var answer = correlator.expect(id, deadline);
-        publisher.publish(pool, id, new Request(ctx.pathParam("method"), args), deadline, pin, correlator);
+        var answer = client.call(pool.name(), pool.version(), id, new Request(ctx.pathParam("method"), args), deadline, pin);
         ctx.future(() -> answer.thenAccept(a -> ErrorResponses.write(ctx, a)));
     }
 

@@ -166,7 +166,7 @@ class AgentFaultsTest {
                     "pools:", "  - name: " + pool.name(), "    version: " + pool.version(), "    instances: 1", "    timeout: 30s",
                     "    command: [" + String.join(", ", pool.command().stream().map(a -> "\"" + a + "\"").toList()) + "]", ""));
             Process agent = new ProcessBuilder("java", "-jar", Katamari.HOME.resolve("launcher/target/katamari.jar").toString(),
-                    "worker", "--config", yaml.toString()).redirectErrorStream(true).redirectOutput(tmp.resolve("agent.log").toFile()).start();
+                    "worker", "--standalone", "--config", yaml.toString()).redirectErrorStream(true).redirectOutput(tmp.resolve("agent.log").toFile()).start();
             try {
                 CompletableFuture<Response> call = Http.postAsync(k.call("faulty", "slow"), "{\"ms\":3000,\"log\":\"" + log + "\"}");
                 Awaitility.await("the external agent runs it").atMost(Duration.ofSeconds(60))

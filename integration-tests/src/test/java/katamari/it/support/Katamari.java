@@ -10,28 +10,28 @@ import katamari.config.KafkaSettings;
 import katamari.config.KatamariConfig;
 import katamari.config.PoolDefinition;
 import katamari.config.WorkerSettings;
-import katamari.dispatcher.Dispatcher;
+import katamari.dispatcher.provisioning.TopicProvisioner;
 import katamari.gateway.Gateway;
 import katamari.worker.WorkerAgent;
 import org.awaitility.Awaitility;
 
 /**
- * A whole Katamari (dispatcher, worker, gateway) in this JVM against the shared test broker, serving the echo
- * chassis as real child processes. Each instance uses its own pool version, so tests never share request topics.
+ * A whole Katamari (worker, gateway, and the dispatcher's topic provisioning) in this JVM against the shared test
+ * broker, serving the echo chassis as real child processes, without a Hazelcast cluster: the worker runs the
+ * configured pools and the gateway routes to them (the master set has its own tests in {@code katamari.it.masters}).
+ * Each instance uses its own pool version, so tests never share request topics.
  */
 public final class Katamari implements AutoCloseable {
     public static final Path HOME = Path.of(System.getProperty("katamari.home", "..")).toAbsolutePath().normalize();
 
     private final KatamariConfig config;
     private final PoolDefinition echo;
-    private final Dispatcher dispatcher;
     private final WorkerAgent worker;
     private final Gateway gateway;
 
     private Katamari(KatamariConfig config) {
         this.config = config;
         this.echo = config.pools().get(0);
-        this.dispatcher = new Dispatcher(config);
         this.worker = new WorkerAgent(config);
         this.gateway = new Gateway(config);
     }
@@ -58,9 +58,11 @@ public final class Katamari implements AutoCloseable {
                 KafkaSettings.defaults().withBootstrap(KafkaFixture.bootstrapServers()),
                 new GatewaySettings("127.0.0.1", 0, null, gatewayTimeout, 1024 * 1024),
                 worker,
-                pools);
+                pools, null);
         Katamari k = new Katamari(config);
-        k.dispatcher.start();
+        try (TopicProvisioner provisioner = new TopicProvisioner(config.kafka())) {
+            provisioner.provision(config.pools());
+        }
         k.worker.start();
         if (awaitInstances && !k.worker.awaitInstances(Duration.ofSeconds(60))) {
             k.close();
@@ -116,6 +118,5 @@ public final class Katamari implements AutoCloseable {
     public void close() {
         gateway.close();
         worker.close();
-        dispatcher.close();
     }
 }

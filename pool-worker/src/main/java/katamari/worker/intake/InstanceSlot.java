@@ -36,6 +36,7 @@ import katamari.worker.reply.ReplySender.UndeliverableReply;
 import katamari.worker.supervisor.Instance;
 import katamari.worker.supervisor.InstanceFailure;
 import katamari.worker.supervisor.InstanceFailure.Reason;
+import katamari.worker.supervisor.NestedCalls;
 import katamari.worker.supervisor.OrphanGuard;
 import katamari.worker.supervisor.RestartBackoff;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
@@ -68,6 +69,7 @@ public final class InstanceSlot implements Runnable {
     private final String instanceId;
     private final ReplySender replies;
     private final OrphanGuard orphans;
+    private final NestedCalls nested;
     private final RestartBackoff backoff;
     private final CountDownLatch stopRequested = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -83,13 +85,14 @@ public final class InstanceSlot implements Runnable {
     private long lastExchangeNanos = System.nanoTime();
 
     public InstanceSlot(PoolDefinition pool, WorkerSettings settings, KafkaSettings kafka, String instanceId,
-                        ReplySender replies, OrphanGuard orphans) {
+                        ReplySender replies, OrphanGuard orphans, NestedCalls nested) {
         this.pool = pool;
         this.settings = settings;
         this.kafka = kafka;
         this.instanceId = instanceId;
         this.replies = replies;
         this.orphans = orphans;
+        this.nested = nested;
         this.backoff = new RestartBackoff(settings.maxBackoff(), settings.healthyAfter());
     }
 
@@ -185,7 +188,7 @@ public final class InstanceSlot implements Runnable {
         }
         state = State.STARTING;
         try {
-            Instance fresh = Instance.launch(pool, instanceId, settings.launchTimeout());
+            Instance fresh = Instance.launch(pool, instanceId, settings.launchTimeout(), nested);
             orphans.track(fresh.pid());
             instance = fresh;
             served = 0;

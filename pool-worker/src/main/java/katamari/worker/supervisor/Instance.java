@@ -18,6 +18,11 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import katamari.chassis.protocol.ChassisMessage;
 import katamari.chassis.protocol.ChassisMessage.Call;
+import katamari.chassis.protocol.ChassisMessage.CallError;
+import katamari.chassis.protocol.ChassisMessage.CallPool;
+import katamari.chassis.protocol.ChassisMessage.CallResult;
+import katamari.topics.ErrorCode;
+import katamari.topics.KatamariError;
 import katamari.chassis.protocol.ChassisMessage.Failure;
 import katamari.chassis.protocol.ChassisMessage.Hello;
 import katamari.chassis.protocol.ChassisMessage.Ping;
@@ -51,10 +56,16 @@ public final class Instance implements AutoCloseable {
     private volatile boolean exitAnnounced;
     private final long startedNanos = System.nanoTime();
 
-    private record Exchange(String id, CompletableFuture<ChassisMessage> answer) {}
+    /** @param deadline of a call (epoch ms); 0 for a ping */
+    private record Exchange(String id, CompletableFuture<ChassisMessage> answer, long deadline) {}
 
-    private Instance(String tag, Process process) {
+    private final NestedCalls nested;
+    /** Set while a nested call of the exchange in flight awaits its answer: one at a time. */
+    private final java.util.concurrent.atomic.AtomicBoolean nestedInFlight = new java.util.concurrent.atomic.AtomicBoolean();
+
+    private Instance(String tag, Process process, NestedCalls nested) {
         this.tag = tag;
+        this.nested = nested;
         this.process = process;
         this.stdin = process.getOutputStream();
         this.stderr = new StderrLog(tag);
@@ -62,6 +73,11 @@ public final class Instance implements AutoCloseable {
 
     /** Starts the pool's command and waits for its hello. */
     public static Instance launch(PoolDefinition pool, String instanceId, Duration launchTimeout) throws InstanceFailure {
+        return launch(pool, instanceId, launchTimeout, NestedCalls.UNAVAILABLE);
+    }
+
+    /** Starts the pool's command and waits for its hello; its nested calls go through {@code nested}. */
+    public static Instance launch(PoolDefinition pool, String instanceId, Duration launchTimeout, NestedCalls nested) throws InstanceFailure {
         String tag = pool.name() + "/" + pool.version() + "/" + instanceId;
         ProcessBuilder builder = new ProcessBuilder(argv(pool.command()));
         Map<String, String> env = builder.environment();
@@ -78,7 +94,7 @@ public final class Instance implements AutoCloseable {
         } catch (IOException e) {
             throw new InstanceFailure(Reason.LAUNCH_FAILED, tag + ": cannot start " + pool.command() + ": " + e.getMessage(), "");
         }
-        Instance instance = new Instance(tag, process);
+        Instance instance = new Instance(tag, process, nested);
         instance.startReaders();
         try {
             instance.hello.get(launchTimeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -170,15 +186,15 @@ public final class Instance implements AutoCloseable {
 
     /** Sends a call; the future completes with a {@link Result} or {@link Failure}, or fails with {@link InstanceFailure}. */
     public CompletableFuture<ChassisMessage> call(Call call) {
-        return exchange(call.id(), call);
+        return exchange(call.id(), call, call.deadline());
     }
 
     public CompletableFuture<ChassisMessage> ping(String id) {
-        return exchange(id, new Ping(id));
+        return exchange(id, new Ping(id), 0);
     }
 
-    private CompletableFuture<ChassisMessage> exchange(String id, ChassisMessage message) {
-        Exchange exchange = new Exchange(id, new CompletableFuture<>());
+    private CompletableFuture<ChassisMessage> exchange(String id, ChassisMessage message, long deadline) {
+        Exchange exchange = new Exchange(id, new CompletableFuture<>(), deadline);
         if (!inFlight.compareAndSet(null, exchange)) {
             throw new IllegalStateException(tag + " already has an exchange in flight");
         }
@@ -187,13 +203,49 @@ public final class Instance implements AutoCloseable {
             fail(dead);
             return exchange.answer;
         }
+        write(message);
+        return exchange.answer;
+    }
+
+    /** stdin is written by the slot (calls, pings) and by nested-call completions; lines must not interleave. */
+    private synchronized void write(ChassisMessage message) {
         try {
             stdin.write((ProtocolCodec.encode(message) + "\n").getBytes(StandardCharsets.UTF_8));
             stdin.flush();
         } catch (IOException e) {
             died(new InstanceFailure(Reason.CRASHED, tag + ": stdin closed: " + e.getMessage(), stderrTail()));
         }
-        return exchange.answer;
+    }
+
+    /** A {@code call_pool} from the instance: forwarded under the outer call's deadline, answered on stdin. */
+    private boolean nestedCall(CallPool request) {
+        Exchange outer = inFlight.get();
+        if (outer == null || outer.deadline == 0) {
+            return violation("sent call_pool while no call was in flight");
+        }
+        if (!nestedInFlight.compareAndSet(false, true)) {
+            return violation("sent call_pool while another nested call was outstanding");
+        }
+        if (!request.id().startsWith(outer.id + ".")) {
+            nestedInFlight.set(false);
+            write(new CallError(request.id(), KatamariError.of(ErrorCode.BAD_REQUEST,
+                    "a nested call's id must start with the outer call's id and a dot ('" + outer.id + ".')")));
+            return true;
+        }
+        nested.call(request.id(), request.pool(), request.method(), request.args(), outer.deadline).whenComplete((reply, error) -> {
+            nestedInFlight.set(false);
+            if (inFlight.get() != outer) {
+                return; // the outer call is over (answered, timed out, or the instance died): nobody is listening
+            }
+            if (error != null) {
+                write(new CallError(request.id(), KatamariError.of(ErrorCode.INTERNAL, "nested call failed: " + error)));
+            } else if (reply.isError()) {
+                write(new CallError(request.id(), reply.error()));
+            } else {
+                write(new CallResult(request.id(), reply.result()));
+            }
+        });
+        return true;
     }
 
     private void readStdout() {
@@ -231,6 +283,9 @@ public final class Instance implements AutoCloseable {
         }
         if (!hello.isDone()) {
             return violation("sent " + message.getClass().getSimpleName() + " before hello");
+        }
+        if (message instanceof CallPool request) {
+            return nestedCall(request);
         }
         String id = message instanceof Result r ? r.id() : message instanceof Failure f ? f.id() : message instanceof Pong p ? p.id() : null;
         Exchange exchange = inFlight.get();

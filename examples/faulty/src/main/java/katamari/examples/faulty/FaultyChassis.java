@@ -99,6 +99,14 @@ public final class FaultyChassis {
                     return n;
                 })
                 .handle("bye", List.of(), a -> Chassis.returnAndExit(ProcessHandle.current().pid()))
+                .handle("relay", List.of("pool", "method", "args"), a -> {
+                    // a nested call: whatever the other pool answers, or its error code
+                    try {
+                        return a.call(a.text("pool"), a.text("method"), a.get("args"));
+                    } catch (katamari.chassis.CallFailedException e) {
+                        return "nested call failed: " + e.getMessage();
+                    }
+                })
                 .run();
     }
 

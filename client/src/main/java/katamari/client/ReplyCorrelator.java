@@ -1,4 +1,4 @@
-package katamari.gateway.correlation;
+package katamari.client;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -30,14 +30,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Owns every pending reply of one gateway. Each pending entry is completed exactly once, by whoever removes it from
+ * Owns every pending reply of one client (a gateway, or an agent making nested calls). Each pending entry is completed exactly once, by whoever removes it from
  * the map first: the reply consumer, the deadline timer, or a failed send ({@link #fail}). Late and duplicate
  * replies find nothing to remove and are logged, never delivered.
  *
  * <p>The consumer is assigned the reply topic's partitions directly (no group, so no rebalance delay) and starts at
  * the end; {@link #isReady()} turns true once its position is fixed, so no reply produced after that is missed.
  */
-public final class ReplyCorrelator implements AutoCloseable {
+final class ReplyCorrelator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReplyCorrelator.class);
 
     private record Pending(CompletableFuture<Answer> answer, ScheduledFuture<?> timer) {}
@@ -96,7 +96,7 @@ public final class ReplyCorrelator implements AutoCloseable {
         return answer;
     }
 
-    /** Completes a pending entry with an error the gateway produced itself (e.g. the request could not be sent). */
+    /** Completes a pending entry with an error the client produced itself (e.g. the request could not be sent). */
     public void fail(String id, KatamariError error) {
         Pending p = pending.remove(id);
         if (p != null) {
@@ -147,7 +147,7 @@ public final class ReplyCorrelator implements AutoCloseable {
             // close() asked us to stop
         } catch (RuntimeException e) {
             if (state.get() == State.RUNNING) {
-                LOG.error("reply consumer for {} failed; the gateway is no longer ready", topic, e);
+                LOG.error("reply consumer for {} failed; the client is no longer ready", topic, e);
             }
         } finally {
             ready = false;
@@ -168,7 +168,7 @@ public final class ReplyCorrelator implements AutoCloseable {
         }
         timers.shutdownNow();
         for (String id : List.copyOf(pending.keySet())) {
-            fail(id, KatamariError.of(ErrorCode.TIMEOUT, "the gateway is shutting down"));
+            fail(id, KatamariError.of(ErrorCode.TIMEOUT, "the client is shutting down"));
         }
     }
 

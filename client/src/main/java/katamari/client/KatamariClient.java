@@ -1,0 +1,136 @@
+package katamari.client;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
+import katamari.config.KafkaSettings;
+import katamari.topics.ErrorCode;
+import katamari.topics.HeaderNames;
+import katamari.topics.KatamariError;
+import katamari.topics.Request;
+import katamari.topics.TopicNames;
+import katamari.topics.WireCodec;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Calls pools over Kafka and waits for their replies: what the gateway does for HTTP clients, and what a worker
+ * agent does for its instances' nested calls. It owns one reply topic, created at {@link #start()}, and one
+ * {@link ReplyCorrelator}; {@link #isReady()} turns true once replies to it cannot be missed.
+ */
+public final class KatamariClient implements AutoCloseable {
+    private enum State { NEW, STARTED, CLOSED }
+
+    private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
+    private final KafkaSettings kafka;
+    private final String replyTopic;
+    private ReplyCorrelator correlator;
+    private KafkaProducer<byte[], byte[]> producer;
+
+    /** @param replyTopic this client's own reply topic, e.g. {@link TopicNames#replies(String)} */
+    public KatamariClient(KafkaSettings kafka, String replyTopic) {
+        this.kafka = kafka;
+        this.replyTopic = replyTopic;
+    }
+
+    public String replyTopic() {
+        return replyTopic;
+    }
+
+    public void start() {
+        if (!state.compareAndSet(State.NEW, State.STARTED)) {
+            throw new IllegalStateException("client cannot be started more than once (state " + state.get() + ")");
+        }
+        createReplyTopic();
+        correlator = new ReplyCorrelator(kafka, replyTopic, 1);
+        correlator.start();
+        Properties p = kafka.clientProperties();
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+        // a broker that cannot take the request fails it fast instead of holding a caller until its deadline
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "5000");
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "katamari-requests-" + replyTopic);
+        producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    public boolean isReady() {
+        return state.get() == State.STARTED && correlator.isReady();
+    }
+
+    /** How many replies are awaited right now. */
+    public int pending() {
+        return correlator.pendingCount();
+    }
+
+    /**
+     * Publishes a request to {@code katamari.requests.<pool>.<version>} and returns its answer: the reply, a
+     * {@code timeout} error at {@code deadlineMillis}, or {@code overloaded} if Kafka refused the request.
+     *
+     * @param pin the version the caller pinned, or null (informational header)
+     */
+    public CompletableFuture<Answer> call(String pool, String version, String id, Request request, long deadlineMillis, String pin) {
+        CompletableFuture<Answer> answer = correlator.expect(id, deadlineMillis);
+        List<Header> headers = new ArrayList<>(List.of(
+                header(HeaderNames.ID, id),
+                header(HeaderNames.REPLY_TO, replyTopic),
+                header(HeaderNames.DEADLINE, Long.toString(deadlineMillis))));
+        if (pin != null) {
+            headers.add(header(HeaderNames.VERSION_PIN, pin));
+        }
+        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(TopicNames.requests(pool, version),
+                null, (byte[]) null, WireCodec.encodeRequest(request), headers);
+        try {
+            producer.send(record, (metadata, error) -> {
+                if (error != null) {
+                    refused(id, pool, version, error);
+                }
+            });
+        } catch (RuntimeException e) {
+            refused(id, pool, version, e);
+        }
+        return answer;
+    }
+
+    private void refused(String id, String pool, String version, Exception e) {
+        correlator.fail(id, KatamariError.of(ErrorCode.OVERLOADED, "the request could not be queued: " + e.getMessage()).at(pool, version));
+    }
+
+    private void createReplyTopic() {
+        try (Admin admin = Admin.create(kafka.clientProperties())) {
+            admin.createTopics(List.of(new NewTopic(replyTopic, 1, kafka.replicationFactor()))).all().get();
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw new IllegalStateException("cannot create reply topic " + replyTopic + ": " + e.getCause().getMessage(), e.getCause());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating " + replyTopic, e);
+        }
+    }
+
+    private static Header header(String name, String value) {
+        return new RecordHeader(name, value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void close() {
+        if (state.getAndSet(State.CLOSED) != State.STARTED) {
+            return;
+        }
+        correlator.close();
+        producer.close(Duration.ofSeconds(5));
+    }
+}

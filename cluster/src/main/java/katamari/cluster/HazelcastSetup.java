@@ -1,0 +1,86 @@
+package katamari.cluster;
+
+import com.hazelcast.client.HazelcastClient;
+import com.hazelcast.client.config.ClientConfig;
+import com.hazelcast.client.config.ClientConnectionStrategyConfig;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.cp.CPSubsystemConfig;
+import com.hazelcast.config.cp.FencedLockConfig;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import katamari.config.ClusterSettings;
+
+/**
+ * Hazelcast configuration from {@link ClusterSettings}, in one place. Members and clients find each other only
+ * through the fixed member list (no multicast, no auto-detection) and bind only to {@code cluster.host}: Hazelcast
+ * Community has no TLS or authentication, so the network they use must be private (DESIGN.md, Security).
+ */
+public final class HazelcastSetup {
+    private HazelcastSetup() {}
+
+    /** A dispatcher's member config: CP Subsystem sized from the settings, failure detection tuned for seconds. */
+    public static Config member(ClusterSettings s) {
+        Config c = new Config();
+        c.setClusterName(s.name());
+        c.setInstanceName("katamari-dispatcher-" + s.host() + "-" + s.port());
+        NetworkConfig n = c.getNetworkConfig();
+        n.setPort(s.port()).setPortAutoIncrement(false);
+        n.getInterfaces().setEnabled(true).addInterface(s.host());
+        JoinConfig join = n.getJoin();
+        join.getMulticastConfig().setEnabled(false);
+        join.getAutoDetectionConfig().setEnabled(false);
+        join.getTcpIpConfig().setEnabled(true).setMembers(s.members());
+        c.setProperty("hazelcast.socket.bind.any", "false");
+        c.setProperty("hazelcast.phone.home.enabled", "false");
+        c.setProperty("hazelcast.logging.type", "slf4j");
+        c.setProperty("hazelcast.shutdownhook.enabled", "false"); // the launcher stops roles in order
+        c.setProperty("hazelcast.wait.seconds.before.join", "0");
+        c.setProperty("hazelcast.max.wait.seconds.before.join", "0");
+        c.setProperty("hazelcast.tcp.join.port.try.count", "1");
+        // a member silent this long is dropped; a dropped (or paused and resumed) member merges back quickly
+        c.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+        c.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(Math.max(2, s.memberTimeout().toSeconds())));
+        c.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
+        c.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
+        c.setProperty("hazelcast.client.max.no.heartbeat.seconds", String.valueOf(Math.max(2, s.memberTimeout().toSeconds())));
+        CPSubsystemConfig cp = c.getCPSubsystemConfig();
+        cp.setCPMemberCount(s.cpMemberCount());
+        cp.setSessionTimeToLiveSeconds((int) s.sessionTtl().toSeconds());
+        cp.setSessionHeartbeatIntervalSeconds((int) s.sessionHeartbeat().toSeconds());
+        cp.setMissingCPMemberAutoRemovalSeconds((int) Math.max(1, s.cpMemberRemoval().toSeconds()));
+        // Raft's own failure detection (default: 5 missed 5 s heartbeats) would dominate failover otherwise
+        cp.getRaftAlgorithmConfig().setLeaderHeartbeatPeriodInMillis(1000).setMaxMissedLeaderHeartbeatCount(3)
+                .setLeaderElectionTimeoutInMillis(1000);
+        // the master lock is not reentrant: one election thread holds it once
+        cp.addLockConfig(new FencedLockConfig(ClusterMaps.MASTER_LOCK, 1));
+        return c;
+    }
+
+    public static HazelcastInstance startMember(ClusterSettings s) {
+        return Hazelcast.newHazelcastInstance(member(s));
+    }
+
+    /** A worker's or gateway's client config: every listed member is a way in; reconnects forever, in the background. */
+    public static ClientConfig client(ClusterSettings s, String instanceName) {
+        ClientConfig c = new ClientConfig();
+        c.setClusterName(s.name());
+        c.setInstanceName(instanceName);
+        c.getNetworkConfig().setAddresses(s.members()).setSmartRouting(true).setConnectionTimeout(2000);
+        c.getConnectionStrategyConfig().setReconnectMode(ClientConnectionStrategyConfig.ReconnectMode.ON)
+                .getConnectionRetryConfig().setInitialBackoffMillis(200).setMaxBackoffMillis(2000).setClusterConnectTimeoutMillis(-1);
+        c.setProperty("hazelcast.logging.type", "slf4j");
+        c.setProperty("hazelcast.phone.home.enabled", "false");
+        c.setProperty("hazelcast.shutdownhook.enabled", "false");
+        c.setProperty("hazelcast.client.heartbeat.interval", "1000");
+        c.setProperty("hazelcast.client.heartbeat.timeout", String.valueOf(Math.max(2000, s.memberTimeout().toMillis())));
+        c.setProperty("hazelcast.client.invocation.timeout.seconds", "10");
+        c.setProperty("hazelcast.client.statistics.enabled", "true"); // Management Center shows the clients
+        return c;
+    }
+
+    public static HazelcastInstance startClient(ClusterSettings s, String instanceName) {
+        return HazelcastClient.newHazelcastClient(client(s, instanceName));
+    }
+}

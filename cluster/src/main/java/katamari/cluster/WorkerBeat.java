@@ -1,0 +1,24 @@
+package katamari.cluster;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A worker agent's heartbeat: who it is, how much it can run, and what its instances are doing.
+ *
+ * @param capacity  most instances this worker runs
+ * @param refused   pool-versions it refused to run (command outside its allow-list), with the reason
+ */
+public record WorkerBeat(String id, String host, int capacity, long sentAt, List<Instance> instances, Map<String, String> refused) {
+    /** One instance: {@code state} is the worker's InstanceStatus state (STARTING, IDLE, BUSY, ...). */
+    public record Instance(String instance, String pool, String version, String state, long pid, int restarts, boolean degraded) {
+        public String key() {
+            return pool + "/" + version;
+        }
+    }
+
+    public WorkerBeat {
+        instances = instances == null ? List.of() : List.copyOf(instances);
+        refused = refused == null ? Map.of() : Map.copyOf(refused);
+    }
+}

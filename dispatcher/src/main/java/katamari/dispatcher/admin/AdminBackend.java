@@ -1,0 +1,26 @@
+package katamari.dispatcher.admin;
+
+import java.util.List;
+import java.util.Map;
+import katamari.cluster.PoolVersion;
+
+/** What the admin API needs from its dispatcher. Reads are answered locally by any dispatcher; writes by the master. */
+public interface AdminBackend {
+    boolean isLeader();
+
+    /** The master's admin URL, or null while nobody leads. */
+    String leaderAdminUrl();
+
+    /** This dispatcher's own admin URL (for the forwarding header). */
+    String selfAdminUrl();
+
+    List<PoolVersion> pools();
+
+    Map<String, Object> clusterView();
+
+    /** Master only: stores a pool-version (topics first) and returns it as stored. */
+    PoolVersion upsert(PoolVersion requested);
+
+    /** Master only: deletes one version, or every version when {@code version} is null; returns the keys removed. */
+    List<String> delete(String pool, String version);
+}

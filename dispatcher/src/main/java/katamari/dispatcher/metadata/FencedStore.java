@@ -1,0 +1,113 @@
+package katamari.dispatcher.metadata;
+
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.cp.IAtomicLong;
+import com.hazelcast.replicatedmap.ReplicatedMap;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import katamari.cluster.ClusterMaps;
+import katamari.cluster.Fenced;
+import katamari.cluster.MetadataJson;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The only way a master writes metadata. The current master's fencing token lives in the CP {@code IAtomicLong}
+ * {@value ClusterMaps#FENCE}, raised by each new master to the token its {@code FencedLock} gave it; every write
+ * names the writer's token and is refused unless that token is the current fence. A deposed master that wakes up
+ * (GC pause, SIGSTOP) therefore finds a higher fence and its late write does not land; a master that cannot reach
+ * the CP group to confirm its token fails closed.
+ *
+ * <p>The check is a linearizable CP read just before the {@code ReplicatedMap} write, which has no conditional
+ * write of its own; a write racing the very moment of takeover can still slip through. Two more guards cover that
+ * window: every value carries its fence and readers never let a key go back to a lower fence, and the current
+ * master re-asserts its own state every tick (see {@code Master}), overwriting anything it did not write.
+ */
+public final class FencedStore {
+    private static final Logger LOG = LoggerFactory.getLogger(FencedStore.class);
+
+    private final HazelcastInstance hz;
+    private final IAtomicLong fence;
+    private final Duration checkTimeout;
+    private final AtomicLong refused = new AtomicLong();
+
+    public FencedStore(HazelcastInstance hz, Duration checkTimeout) {
+        this.hz = hz;
+        this.fence = hz.getCPSubsystem().getAtomicLong(ClusterMaps.FENCE);
+        this.checkTimeout = checkTimeout;
+    }
+
+    /**
+     * Records {@code token} as the current fence. Fences only grow: false if a higher one is already recorded
+     * (this token is stale before it was ever used).
+     */
+    public boolean raise(long token) {
+        while (true) {
+            long current = fence.get();
+            if (current > token) {
+                return false;
+            }
+            if (current == token || fence.compareAndSet(current, token)) {
+                return true;
+            }
+        }
+    }
+
+    /** The current fence, as the CP group knows it; fails when it cannot be confirmed within the timeout. */
+    public long currentFence() {
+        try {
+            return fence.getAsync().toCompletableFuture().get(checkTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("the CP group did not confirm the fence within " + checkTimeout.toMillis() + " ms");
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot read the fence: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while reading the fence", e);
+        }
+    }
+
+    /** @param value a {@link Fenced} value must carry {@code token} */
+    public void put(long token, String mapName, String key, Object value) {
+        if (value instanceof Fenced f && f.fence() != token) {
+            throw new IllegalArgumentException(mapName + "[" + key + "] carries fence " + f.fence() + " but is written under " + token);
+        }
+        String json = MetadataJson.encode(value);
+        check(token, "put " + mapName + "[" + key + "]");
+        map(mapName).put(key, json);
+    }
+
+    public void remove(long token, String mapName, String key) {
+        check(token, "remove " + mapName + "[" + key + "]");
+        map(mapName).remove(key);
+    }
+
+    /** Throws {@link StaleLeaderException} unless {@code token} is the current fence. */
+    public void check(long token, String what) {
+        long current;
+        try {
+            current = currentFence();
+        } catch (IllegalStateException e) {
+            refused.incrementAndGet();
+            throw new StaleLeaderException(token, what + " refused: " + e.getMessage() + "; a master that cannot confirm its token must not write");
+        }
+        if (current != token) {
+            refused.incrementAndGet();
+            String message = what + " refused: written under fence " + token + " but the current master's fence is " + current;
+            LOG.warn("{}", message);
+            throw new StaleLeaderException(token, message);
+        }
+    }
+
+    /** How many writes this process had refused (shown by {@code GET /cluster}). */
+    public long refusedWrites() {
+        return refused.get();
+    }
+
+    private ReplicatedMap<String, String> map(String name) {
+        return hz.getReplicatedMap(name);
+    }
+}

@@ -1,0 +1,153 @@
+package katamari.it.masters;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import katamari.it.support.Http;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The master set under fire, every role its own JVM on 127.0.0.1: three dispatchers (CP member count 3), two
+ * workers, one gateway, a real broker, and a steady stream of requests that must never see a failure.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FailoverTest {
+    private static final int LEADER_KILLS = 5;
+
+    /** Logs of every role stay in target/ for a post-mortem. */
+    private static final Path dir = Path.of("target", "masters-logs", "failover");
+    private static ProcessCluster cluster;
+    private static RequestStream stream;
+
+    @BeforeAll
+    static void start() throws Exception {
+        java.nio.file.Files.createDirectories(dir);
+        cluster = new ProcessCluster(dir, 3, 3, 4);
+        cluster.dispatchers.forEach(RoleProcess::start);
+        cluster.awaitLeader(0, Duration.ofSeconds(90));
+        cluster.addWorker();
+        cluster.addWorker();
+        cluster.startGateway();
+        Awaitility.await("4 echo instances idle on 2 workers").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    JsonNode c = cluster.cluster(0);
+                    return c != null && c.path("workers").size() == 2 && c.path("totals").path("available").asInt() == 4;
+                });
+        Awaitility.await("gateway ready").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                .ignoreExceptions().until(() -> Http.get(cluster.gatewayUrl("/readyz")).status() == 200);
+        stream = new RequestStream(cluster.gatewayUrl("/pools/echo/echo"), 3, Duration.ofMinutes(8)).start();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (stream != null) {
+            stream.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void killing_the_leader_hands_over_quickly_without_failing_a_request_and_the_first_on_the_list_leads_again() {
+        List<Long> failovers = new ArrayList<>();
+        for (int run = 0; run < LEADER_KILLS; run++) {
+            cluster.awaitLeader(0, Duration.ofSeconds(60));
+            long oldFence = cluster.leader().fence();
+            long answeredBefore = stream.answered();
+            long t0 = System.nanoTime();
+            cluster.dispatchers.get(0).kill9();
+            ProcessCluster.Leader next = Awaitility.await("a standby leads").atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(25)).until(cluster::leader, l -> l != null && l.index() > 0);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            failovers.add(ms);
+            assertEquals(1, next.index(), "the second on the master list takes over");
+            assertTrue(next.fence() > oldFence, "the new master's fence " + next.fence() + " is above " + oldFence);
+            System.out.printf("FAILOVER run %d: %s leads %d ms after kill -9 of the leader%n", run + 1, cluster.address(next.index()), ms);
+
+            cluster.dispatchers.get(0).start();
+            cluster.awaitLeader(0, Duration.ofSeconds(60));
+            assertTrue(stream.answered() > answeredBefore, "requests kept flowing");
+            assertEquals(List.of(), stream.failures());
+        }
+        List<Long> sorted = failovers.stream().sorted().toList();
+        System.out.printf("FAILOVER times (ms): %s, median %d%n", failovers, sorted.get(sorted.size() / 2));
+        assertTrue(sorted.get(sorted.size() / 2) <= 8_000, "median failover " + sorted.get(sorted.size() / 2) + " ms");
+    }
+
+    @Test
+    @Order(2)
+    void a_paused_leader_that_wakes_up_has_its_late_writes_refused() {
+        cluster.awaitLeader(0, Duration.ofSeconds(60));
+        long oldFence = cluster.leader().fence();
+        RoleProcess paused = cluster.dispatchers.get(0);
+        paused.signal("STOP");
+        ProcessCluster.Leader leader;
+        try {
+            leader = Awaitility.await("a standby leads").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                    .until(cluster::leader, l -> l != null && l.index() > 0);
+        } finally {
+            paused.signal("CONT");
+        }
+        int next = leader.index();
+        long newFence = leader.fence();
+        assertTrue(newFence > oldFence, "the new master's fence " + newFence + " is above " + oldFence);
+        // the woken master still thinks it leads and renews its leader record under its old fence: refused
+        Awaitility.await("the paused master's late write is refused").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                .until(() -> {
+                    JsonNode c = cluster.cluster(0);
+                    return c != null && c.path("self").path("staleWritesRefused").asLong() > 0;
+                });
+        JsonNode seen = cluster.cluster(next);
+        assertEquals(newFence, seen.path("leader").path("fence").asLong(), "the leader record is the new master's: " + seen.path("leader"));
+        assertEquals(cluster.address(next), seen.path("leader").path("address").asText());
+        // refused either because the CP group names a higher fence, or because the woken master, expelled from the
+        // cluster, cannot confirm its own: both fail closed
+        assertTrue(paused.printed("put katamari.leader[leader] refused"), "the refusal is logged");
+        // once back in the cluster, the first on the list takes over again
+        cluster.awaitLeader(0, Duration.ofSeconds(60));
+        assertEquals(List.of(), stream.failures());
+    }
+
+    @Test
+    @Order(3)
+    void a_killed_workers_instances_are_placed_on_the_other_within_the_ttl_and_its_requests_are_answered() {
+        JsonNode before = cluster.cluster(0);
+        List<String> ids = new ArrayList<>();
+        before.path("workers").forEach(w -> ids.add(w.path("id").asText()));
+        assertEquals(2, ids.size(), before.toString());
+        // which process is which worker: each prints its id when it joins
+        RoleProcess victim = cluster.workers.get(0);
+        String victimId = ids.stream().filter(id -> victim.printed("worker " + id + " joined")).findFirst().orElseThrow();
+        String survivorId = ids.stream().filter(id -> !id.equals(victimId)).findFirst().orElseThrow();
+        long answeredBefore = stream.answered();
+        long t0 = System.nanoTime();
+        victim.kill9();
+        Awaitility.await("all 4 instances running on " + survivorId).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .until(() -> {
+                    JsonNode w = cluster.worker(0, survivorId);
+                    return w != null && w.path("available").asInt() + w.path("inUse").asInt() == 4;
+                });
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        System.out.printf("WORKER FAILOVER: instances of the killed worker running on %s %d ms after kill -9 (TTL 4 s)%n", survivorId, ms);
+        Awaitility.await("the killed worker is evicted").atMost(Duration.ofSeconds(10)).until(() -> cluster.worker(0, victimId) == null);
+        Awaitility.await("requests flow again").atMost(Duration.ofSeconds(30)).until(() -> stream.answered() > answeredBefore + 50);
+        assertEquals(List.of(), stream.failures(), "in-flight requests of the killed worker are redelivered and answered");
+        Set<String> placed = cluster.cluster(0).path("workers").findValues("id").stream().map(JsonNode::asText).collect(Collectors.toSet());
+        assertEquals(Set.of(survivorId), placed);
+    }
+}

@@ -1,0 +1,210 @@
+package katamari.it.masters;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.hazelcast.core.HazelcastInstance;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import katamari.cluster.ClusterMaps;
+import katamari.cluster.HazelcastSetup;
+import katamari.config.ClusterSettings;
+import katamari.config.GatewaySettings;
+import katamari.config.KafkaSettings;
+import katamari.config.KatamariConfig;
+import katamari.config.WorkerSettings;
+import katamari.dispatcher.Dispatcher;
+import katamari.dispatcher.metadata.FencedStore;
+import katamari.dispatcher.metadata.StaleLeaderException;
+import katamari.gateway.Gateway;
+import katamari.it.support.Http;
+import katamari.it.support.KafkaFixture;
+import katamari.it.support.Katamari;
+import katamari.worker.WorkerAgent;
+import katamari.worker.membership.WorkerMembership;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two dispatchers in this JVM (CP member count 0, unsafe mode), a worker and a gateway joined as Hazelcast clients:
+ * the admin API, forwarding, the gateway's listener-updated pool set, priority, and the fenced store.
+ */
+class MasterSetTest {
+    private static final String KEY = "k-" + UUID.randomUUID();
+    private static KatamariConfig base;
+    private static final List<Dispatcher> dispatchers = new ArrayList<>(List.of());
+    private static int[] memberPorts;
+    private static int[] adminPorts;
+    private static HazelcastInstance workerClient;
+    private static HazelcastInstance gatewayClient;
+    private static WorkerAgent worker;
+    private static WorkerMembership membership;
+    private static Gateway gateway;
+
+    @BeforeAll
+    static void start() throws IOException {
+        memberPorts = freePorts(2);
+        adminPorts = freePorts(2);
+        List<String> members = List.of("127.0.0.1:" + memberPorts[0], "127.0.0.1:" + memberPorts[1]);
+        ClusterSettings cluster = new ClusterSettings("it-" + UUID.randomUUID().toString().substring(0, 8), "127.0.0.1",
+                memberPorts[0], members, 0, null, null, null, null, "127.0.0.1", adminPorts[0], KEY, false,
+                null, null, 8, null);
+        base = new KatamariConfig(KafkaSettings.defaults().withBootstrap(KafkaFixture.bootstrapServers()),
+                new GatewaySettings("127.0.0.1", 0, null, Duration.ofSeconds(20), 1024 * 1024),
+                new WorkerSettings(Duration.ofSeconds(30), null, Duration.ofSeconds(1), null, null, null, null, null, null, List.of("java")),
+                List.of(), cluster);
+        dispatchers.add(dispatcher(0));
+        dispatchers.get(0).start();
+        dispatchers.add(dispatcher(1));
+        dispatchers.get(1).start();
+        Awaitility.await("the first on the list leads").atMost(Duration.ofSeconds(30)).until(() -> dispatchers.get(0).isLeader());
+        workerClient = HazelcastSetup.startClient(cluster, "it-worker");
+        worker = new WorkerAgent(base);
+        worker.startEmpty();
+        membership = new WorkerMembership(worker, workerClient, cluster);
+        membership.start();
+        gatewayClient = HazelcastSetup.startClient(cluster, "it-gateway");
+        gateway = new Gateway(base, gatewayClient);
+        gateway.start();
+        Awaitility.await("gateway ready").atMost(Duration.ofSeconds(30)).until(gateway::isReady);
+    }
+
+    private static Dispatcher dispatcher(int i) {
+        return new Dispatcher(base.withCluster(base.cluster().withMember("127.0.0.1", memberPorts[i], adminPorts[i])));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (gateway != null) {
+            gateway.close();
+            gatewayClient.shutdown();
+        }
+        if (membership != null) {
+            membership.close();
+            worker.close();
+            workerClient.shutdown();
+        }
+        dispatchers.forEach(Dispatcher::close);
+    }
+
+    private static String admin(int i) {
+        return "http://127.0.0.1:" + adminPorts[i];
+    }
+
+    private static String echoBody(int instances) {
+        String argv = Katamari.echoCommand().stream().map(a -> "\"" + a + "\"").collect(Collectors.joining(","));
+        return "{\"command\":[" + argv + "],\"instances\":" + instances + ",\"timeout\":\"20s\"}";
+    }
+
+    private static Http.Response call(String pool, String text, String timeoutMs) {
+        return Http.post("http://127.0.0.1:" + gateway.port() + "/pools/" + pool + "/echo", "{\"text\":\"" + text + "\"}",
+                "Katamari-Timeout-Ms", timeoutMs);
+    }
+
+    @Test
+    void a_pool_created_on_a_standby_is_routable_within_a_second_served_and_gone_once_deleted() {
+        String pool = "p" + UUID.randomUUID().toString().substring(0, 6);
+        assertEquals("pool_not_found", call(pool, "x", "200").errorCode());
+        Admin.Reply created = Admin.call("PUT", admin(1) + "/pools/" + pool + "/v1", KEY, echoBody(1));
+        assertEquals(201, created.status(), created.body().toString());
+        long t0 = System.nanoTime();
+        // routable: no longer pool_not_found (a short deadline may still time out while the instance starts)
+        Awaitility.await("routable").atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20))
+                .until(() -> !"pool_not_found".equals(call(pool, "x", "1").errorCode()));
+        System.out.printf("ROUTABLE: pool %s routable %d ms after the admin call returned%n", pool, (System.nanoTime() - t0) / 1_000_000);
+        Http.Response r = call(pool, "hello", "20000");
+        assertEquals(200, r.status(), r.body().toString());
+        assertEquals("hello", r.body().path("result").asText());
+
+        Admin.Reply deleted = Admin.call("DELETE", admin(0) + "/pools/" + pool + "/v1", KEY, null);
+        assertEquals(200, deleted.status(), deleted.body().toString());
+        Awaitility.await("deleted pool is 404").atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20))
+                .until(() -> "pool_not_found".equals(call(pool, "x", "200").errorCode()));
+        assertEquals(404, Admin.call("GET", admin(1) + "/pools/" + pool, KEY, null).status());
+    }
+
+    @Test
+    void the_admin_api_needs_the_key() {
+        Admin.Reply none = Admin.call("GET", admin(0) + "/cluster", null, null);
+        assertEquals(401, none.status());
+        assertEquals("unauthorized", none.code());
+        assertEquals(403, Admin.call("PUT", admin(1) + "/pools/x/v1", "wrong", echoBody(1)).status());
+        assertEquals(200, Admin.call("GET", admin(1) + "/healthz", null, null).status());
+    }
+
+    @Test
+    void bad_admin_input_is_400_with_what_to_fix_and_writes_nothing() {
+        String pool = "bad" + UUID.randomUUID().toString().substring(0, 6);
+        assertBad(pool, "v1", "{\"command\":[\"java\"],\"instancez\":2}", "unknown field 'instancez'");
+        assertBad(pool, "v1", "{\"command\":[\"java\"],\"timeout\":\"soon\"}", "500ms, 30s");
+        assertBad(pool, "v1", "{\"command\":[]}", "command must be a non-empty argv array");
+        assertBad(pool, "v1", "{\"command\":[\"java\"],\"instances\":-1}", "instances must be 0-1024");
+        assertBad(pool, "v1", "{\"command\":[\"java\"],\"weight\":\"lots\"}", "'weight' must be a whole number");
+        assertBad(pool, "v1", "[1,2]", "must be a JSON object");
+        assertBad(pool, "v1", "{\"command\":", "not valid JSON");
+        assertBad(pool, "v1", "{\"name\":\"other\",\"command\":[\"java\"]}", "differs from the path");
+        assertBad("Bad", "v1", "{\"command\":[\"java\"]}", "pool name 'Bad' is invalid");
+        assertEquals(404, Admin.call("GET", admin(0) + "/pools/" + pool, KEY, null).status(), "nothing was written");
+    }
+
+    private static void assertBad(String pool, String version, String body, String inMessage) {
+        for (int i = 0; i < 2; i++) {
+            Admin.Reply r = Admin.call("PUT", admin(i) + "/pools/" + pool + "/" + version, KEY, body);
+            assertEquals(400, r.status(), body + " -> " + r.body());
+            assertEquals("bad_request", r.code());
+            assertTrue(r.message().contains(inMessage), "'" + r.message() + "' should say '" + inMessage + "'");
+        }
+    }
+
+    @Test
+    void cluster_view_shows_leader_masters_workers_and_instances() {
+        Admin.call("PUT", admin(0) + "/pools/view/v1", KEY, echoBody(2));
+        Awaitility.await("2 instances of view/v1 available").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                .until(() -> Admin.cluster(admin(1), KEY).path("pools").path("view").path(0).path("available").asInt() == 2);
+        var c = Admin.cluster(admin(1), KEY);
+        assertEquals("127.0.0.1:" + memberPorts[0], c.path("leader").path("address").asText(), c.toString());
+        assertEquals(2, c.path("masters").size());
+        assertEquals(0, c.path("masters").path(0).path("priority").asInt());
+        assertEquals(worker.id(), c.path("workers").path(0).path("id").asText());
+        assertEquals(8, c.path("workers").path(0).path("capacity").asInt());
+        assertTrue(c.path("workers").path(0).path("heartbeatAgeMs").asLong() < 3000);
+        assertTrue(c.path("totals").path("available").asInt() >= 2);
+        Admin.call("DELETE", admin(1) + "/pools/view", KEY, null);
+    }
+
+    @Test
+    void a_write_under_a_stale_fence_is_refused_and_does_not_land() {
+        HazelcastInstance hz = dispatchers.get(1).hazelcast();
+        FencedStore store = new FencedStore(hz, Duration.ofSeconds(2));
+        long current = store.currentFence();
+        assertNotEquals(0, current);
+        StaleLeaderException e = assertThrows(StaleLeaderException.class,
+                () -> store.put(current - 1, ClusterMaps.LEADER, "probe", Map.of("late", true)));
+        assertTrue(e.getMessage().contains("written under fence " + (current - 1)), e.getMessage());
+        assertTrue(!hz.getReplicatedMap(ClusterMaps.LEADER).containsKey("probe"), "the refused write did not land");
+    }
+
+    private static int[] freePorts(int n) throws IOException {
+        int[] ports = new int[n];
+        List<ServerSocket> held = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            ServerSocket s = new ServerSocket(0);
+            held.add(s);
+            ports[i] = s.getLocalPort();
+        }
+        for (ServerSocket s : held) {
+            s.close();
+        }
+        return ports;
+    }
+}
