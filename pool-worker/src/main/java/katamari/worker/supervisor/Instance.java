@@ -104,7 +104,7 @@ public final class Instance implements AutoCloseable {
             throw new InstanceFailure(Reason.LAUNCH_FAILED, tag + ": no hello within " + launchTimeout.toMillis() + " ms", instance.stderrTail());
         } catch (ExecutionException e) {
             instance.kill(Duration.ofSeconds(1));
-            throw new InstanceFailure(Reason.LAUNCH_FAILED, tag + ": " + e.getCause().getMessage(), instance.stderrTail());
+            throw new InstanceFailure(Reason.LAUNCH_FAILED, e.getCause().getMessage(), instance.stderrTail()); // already says which instance
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             instance.kill(Duration.ofSeconds(1));

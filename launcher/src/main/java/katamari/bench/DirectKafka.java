@@ -1,0 +1,85 @@
+package katamari.bench;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/** Katamari without HTTP: produce straight to a request topic with DESIGN.md headers, consume the reply topic we name. */
+final class DirectKafka {
+    private final String bootstrap;
+    private final String requestTopic;
+
+    DirectKafka(String bootstrap, String requestTopic) {
+        this.bootstrap = bootstrap;
+        this.requestTopic = requestTopic;
+    }
+
+    Latencies run(int warmup, int count) throws Exception {
+        String rep = "katamari.replies.bench-" + UUID.randomUUID().toString().substring(0, 6);
+        Properties base = new Properties();
+        base.put("bootstrap.servers", bootstrap);
+        try (Admin admin = Admin.create(base)) {
+            admin.createTopics(List.of(new NewTopic(rep, 1, (short) 1))).all().get();
+        }
+        Properties pp = (Properties) base.clone();
+        pp.put(ProducerConfig.ACKS_CONFIG, "all");
+        pp.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        pp.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+        Properties cp = (Properties) base.clone();
+        cp.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pp, new ByteArraySerializer(), new ByteArraySerializer());
+             KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            TopicPartition tp = new TopicPartition(rep, 0);
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            consumer.position(tp);
+            byte[] body = ("{\"method\":\"echo\",\"args\":{\"text\":\"" + "x".repeat(80) + "\"}}").getBytes(StandardCharsets.UTF_8);
+            for (int i = 0; i < warmup; i++) {
+                once(producer, consumer, rep, body, "w" + i);
+            }
+            Latencies l = new Latencies(count);
+            for (int i = 0; i < count; i++) {
+                long t0 = System.nanoTime();
+                once(producer, consumer, rep, body, "m" + i);
+                l.add(System.nanoTime() - t0);
+            }
+            return l;
+        } finally {
+            try (Admin admin = Admin.create(base)) {
+                admin.deleteTopics(List.of(rep)).all().get();
+            } catch (Exception ignored) {
+            }
+        }
+    }
+
+    private void once(KafkaProducer<byte[], byte[]> producer, KafkaConsumer<byte[], byte[]> consumer, String rep, byte[] body, String id) {
+        ProducerRecord<byte[], byte[]> r = new ProducerRecord<byte[], byte[]>(requestTopic, null, (byte[]) null, body, List.<org.apache.kafka.common.header.Header>of(
+                new RecordHeader("katamari-id", id.getBytes(StandardCharsets.UTF_8)),
+                new RecordHeader("katamari-reply-to", rep.getBytes(StandardCharsets.UTF_8)),
+                new RecordHeader("katamari-deadline", Long.toString(System.currentTimeMillis() + 30_000).getBytes(StandardCharsets.UTF_8))));
+        producer.send(r);
+        long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < until) {
+            for (ConsumerRecord<byte[], byte[]> rec : consumer.poll(Duration.ofMillis(100))) {
+                if (new String(rec.key(), StandardCharsets.UTF_8).equals(id)) {
+                    return;
+                }
+            }
+        }
+        throw new IllegalStateException("no reply for " + id);
+    }
+}
