@@ -169,16 +169,13 @@ public final class InstanceSlot implements Runnable {
     /** Ends what is left of {@code old} and starts a fresh instance, after the backoff its history calls for. */
     private void replace(Instance old) {
         if (old != null) {
-            boolean recycled = old.exitAnnounced() || old.failure() != null && old.failure().reason() == Reason.KILLED && served == 0;
             old.kill(settings.killGrace());
             orphans.untrack(old.pid());
             instance = null;
-            if (!old.exitAnnounced()) {
+            if (!old.exitAnnounced()) { // "return and exit" is a recycle, not a failure
                 backoff.failed(old.uptime());
                 restarts++;
                 lastFailure = old.failure() == null ? "exited" : old.failure().getMessage();
-            } else if (!recycled) {
-                backoff.failed(old.uptime());
             }
         }
         long wait = backoff.nextDelay().toMillis();

@@ -24,10 +24,6 @@ public final class RestartBackoff {
         failures = uptime.compareTo(healthyAfter) >= 0 ? 1 : failures + 1;
     }
 
-    public void succeeded() {
-        failures = 0;
-    }
-
     public int consecutiveFailures() {
         return failures;
     }
