@@ -186,8 +186,10 @@ public final class Dispatcher implements AutoCloseable {
             int available = 0;
             int inUse = 0;
             for (WorkerBeat.Instance i : w.instances()) {
-                int[] u = usage.computeIfAbsent(i.key(), k -> new int[3]);
+                int[] u = usage.computeIfAbsent(i.key(), k -> new int[5]); // running, available, in use, restarts, degraded
                 u[0]++;
+                u[3] += i.restarts();
+                u[4] += i.degraded() ? 1 : 0;
                 if ("IDLE".equals(i.state())) {
                     available++;
                     u[1]++;
@@ -207,10 +209,11 @@ public final class Dispatcher implements AutoCloseable {
         Map<String, Integer> unplaced = master.unplaced();
         Map<String, List<Map<String, Object>>> pools = new TreeMap<>();
         for (PoolVersion p : new TreeMap<>(mirrors.pools().snapshot()).values()) {
-            int[] u = usage.getOrDefault(p.key(), new int[3]);
+            int[] u = usage.getOrDefault(p.key(), new int[5]);
             pools.computeIfAbsent(p.definition().name(), k -> new ArrayList<>()).add(ordered(
                     "version", p.definition().version(), "weight", p.weight(), "instances", p.definition().instances(),
-                    "running", u[0], "available", u[1], "inUse", u[2], "unplaced", unplaced.getOrDefault(p.key(), 0)));
+                    "running", u[0], "available", u[1], "inUse", u[2], "unplaced", unplaced.getOrDefault(p.key(), 0),
+                    "restarts", u[3], "degraded", u[4] > 0));
         }
         out.put("pools", pools);
         int running = usage.values().stream().mapToInt(u -> u[0]).sum();
@@ -261,6 +264,11 @@ public final class Dispatcher implements AutoCloseable {
         @Override
         public PoolVersion upsert(PoolVersion requested) {
             return master.upsert(requested);
+        }
+
+        @Override
+        public List<PoolVersion> setWeights(String pool, Map<String, Integer> weights) {
+            return master.setWeights(pool, weights);
         }
 
         @Override
