@@ -187,14 +187,20 @@ public final class InstanceSlot implements Runnable {
             }
         }
         state = State.STARTING;
+        long[] launched = {-1};
         try {
-            Instance fresh = Instance.launch(pool, instanceId, settings.launchTimeout(), nested);
-            orphans.track(fresh.pid());
+            Instance fresh = Instance.launch(pool, instanceId, settings.launchTimeout(), nested, pid -> {
+                launched[0] = pid;
+                orphans.track(pid);
+            });
             instance = fresh;
             served = 0;
             lastExchangeNanos = System.nanoTime();
             firstLaunch.complete(null);
         } catch (InstanceFailure f) {
+            if (launched[0] > 0) {
+                orphans.untrack(launched[0]); // launch() killed it
+            }
             backoff.failed(Duration.ZERO);
             lastFailure = f.getMessage();
             int inARow = backoff.consecutiveFailures();

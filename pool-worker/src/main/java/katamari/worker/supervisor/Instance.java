@@ -73,11 +73,16 @@ public final class Instance implements AutoCloseable {
 
     /** Starts the pool's command and waits for its hello. */
     public static Instance launch(PoolDefinition pool, String instanceId, Duration launchTimeout) throws InstanceFailure {
-        return launch(pool, instanceId, launchTimeout, NestedCalls.UNAVAILABLE);
+        return launch(pool, instanceId, launchTimeout, NestedCalls.UNAVAILABLE, pid -> { });
     }
 
-    /** Starts the pool's command and waits for its hello; its nested calls go through {@code nested}. */
-    public static Instance launch(PoolDefinition pool, String instanceId, Duration launchTimeout, NestedCalls nested) throws InstanceFailure {
+    /**
+     * Starts the pool's command and waits for its hello; its nested calls go through {@code nested}.
+     *
+     * @param started told the pid as soon as the process exists, before its hello (e.g. to guard against orphans)
+     */
+    public static Instance launch(PoolDefinition pool, String instanceId, Duration launchTimeout, NestedCalls nested,
+                                  java.util.function.LongConsumer started) throws InstanceFailure {
         String tag = pool.name() + "/" + pool.version() + "/" + instanceId;
         ProcessBuilder builder = new ProcessBuilder(argv(pool.command()));
         Map<String, String> env = builder.environment();
@@ -94,6 +99,7 @@ public final class Instance implements AutoCloseable {
         } catch (IOException e) {
             throw new InstanceFailure(Reason.LAUNCH_FAILED, tag + ": cannot start " + pool.command() + ": " + e.getMessage(), "");
         }
+        started.accept(process.pid());
         Instance instance = new Instance(tag, process, nested);
         instance.startReaders();
         try {

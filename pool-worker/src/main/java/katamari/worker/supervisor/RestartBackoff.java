@@ -4,15 +4,16 @@ import java.time.Duration;
 
 /**
  * Exponential restart backoff: the first restart after a healthy run is immediate, then 100 ms, 200 ms, ...
- * up to a ceiling. An instance that stayed up for {@code healthyAfter} resets the count. Not thread-safe: owned
- * by one slot.
+ * up to a ceiling. An instance that stayed up for {@code healthyAfter} resets the count. Owned (written) by
+ * one slot; others may read the count.
  */
 public final class RestartBackoff {
     private static final long BASE_MS = 100;
 
     private final Duration max;
     private final Duration healthyAfter;
-    private int failures;
+    /** written by the owning slot, read by status() from other threads */
+    private volatile int failures;
 
     public RestartBackoff(Duration max, Duration healthyAfter) {
         this.max = max;
