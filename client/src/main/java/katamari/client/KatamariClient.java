@@ -104,6 +104,33 @@ public final class KatamariClient implements AutoCloseable {
         return answer;
     }
 
+    /**
+     * Publishes a request that wants no reply (no {@code katamari-reply-to}: the agent runs it and answers no one; a
+     * failure is only logged by the agent). The future completes once Kafka has the request, or fails if it refused it.
+     */
+    public CompletableFuture<Void> send(String pool, String version, String id, Request request, long deadlineMillis, String pin) {
+        List<Header> headers = new ArrayList<>(List.of(
+                header(HeaderNames.ID, id),
+                header(HeaderNames.DEADLINE, Long.toString(deadlineMillis))));
+        if (pin != null) {
+            headers.add(header(HeaderNames.VERSION_PIN, pin));
+        }
+        CompletableFuture<Void> sent = new CompletableFuture<>();
+        try {
+            producer.send(new ProducerRecord<>(TopicNames.requests(pool, version), null, (byte[]) null, WireCodec.encodeRequest(request), headers),
+                    (metadata, error) -> {
+                        if (error != null) {
+                            sent.completeExceptionally(error);
+                        } else {
+                            sent.complete(null);
+                        }
+                    });
+        } catch (RuntimeException e) {
+            sent.completeExceptionally(e);
+        }
+        return sent;
+    }
+
     private void refused(String id, String pool, String version, Exception e) {
         correlator.fail(id, KatamariError.of(ErrorCode.OVERLOADED, "the request could not be queued: " + e.getMessage()).at(pool, version));
     }

@@ -48,6 +48,7 @@ public final class ConfigLoader {
         if (file != null) {
             merge(tree, readYaml(file), "");
         }
+        keySlots(tree);
         applyEnvironment(tree, "KATAMARI");
         substituteHome(tree);
         try {
@@ -90,6 +91,20 @@ public final class ConfigLoader {
             } else {
                 into.set(f.getKey(), f.getValue());
             }
+        }
+    }
+
+    /**
+     * Every {@code gateway.apiKeys} entry gets a {@code key} field (null when the file has none), so that its secret
+     * can come from {@code KATAMARI_GATEWAY_API_KEYS_<NAME>_KEY} alone: the environment only overrides keys present.
+     */
+    private static void keySlots(ObjectNode tree) {
+        if (tree.path("gateway").path("apiKeys") instanceof ObjectNode keys) {
+            keys.forEach(entry -> {
+                if (entry instanceof ObjectNode e && !e.has("key")) {
+                    e.putNull("key");
+                }
+            });
         }
     }
 

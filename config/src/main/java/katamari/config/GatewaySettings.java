@@ -3,18 +3,40 @@ package katamari.config;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import katamari.topics.Names;
 
 /**
- * @param id        names the gateway's reply topic; null means a random one at each start
- * @param timeout   the global ceiling for any request; {@code Katamari-Timeout-Ms} may only shorten it
+ * @param id              names the gateway's reply topic; null means a random one at each start
+ * @param timeout         the global ceiling for any request; {@code Katamari-Timeout-Ms} may only shorten it
+ * @param maxPending      most requests this gateway keeps waiting for replies per pool-version; past it a call is
+ *                        answered {@code overloaded} (503, Retry-After) at once instead of queueing without bound
+ * @param maxJsonDepth    deepest nesting of arrays and objects a request body may have (400 beyond)
+ * @param maxStringLength longest string (value or field name) in a request body, in characters (400 beyond)
+ * @param maxBatch        most calls in one JSON-RPC batch
+ * @param apiKeys         name → key; a gateway with none refuses to start unless {@code open}
+ * @param open            serve every pool without a key (dev only; said loudly at start)
  */
 public record GatewaySettings(
         String host,
         int port,
         String id,
         @JsonSerialize(using = DurationCodec.Writer.class) @JsonDeserialize(using = DurationCodec.Reader.class) Duration timeout,
-        int maxBodyBytes) {
+        int maxBodyBytes,
+        int maxPending,
+        int maxJsonDepth,
+        int maxStringLength,
+        int maxBatch,
+        Map<String, ApiKey> apiKeys,
+        boolean open) {
+
+    public static final int DEFAULT_MAX_PENDING = 1000;
+    public static final int DEFAULT_MAX_JSON_DEPTH = 64;
+    public static final int DEFAULT_MAX_STRING_LENGTH = 256 * 1024;
+    public static final int DEFAULT_MAX_BATCH = 100;
 
     public GatewaySettings {
         if (host == null || host.isBlank()) {
@@ -29,8 +51,32 @@ public record GatewaySettings(
         if (timeout == null || timeout.isZero() || timeout.isNegative()) {
             throw new IllegalArgumentException("gateway.timeout must be positive");
         }
-        if (maxBodyBytes < 1) {
-            throw new IllegalArgumentException("gateway.maxBodyBytes must be positive");
+        positive("maxBodyBytes", maxBodyBytes);
+        positive("maxPending", maxPending);
+        positive("maxJsonDepth", maxJsonDepth);
+        positive("maxStringLength", maxStringLength);
+        positive("maxBatch", maxBatch);
+        apiKeys = apiKeys == null ? Map.of() : Map.copyOf(new TreeMap<>(apiKeys));
+        Set<String> secrets = new HashSet<>();
+        for (Map.Entry<String, ApiKey> k : apiKeys.entrySet()) {
+            if (k.getValue() == null) {
+                throw new IllegalArgumentException("gateway.apiKeys." + k.getKey() + " needs a key");
+            }
+            if (!secrets.add(k.getValue().key())) {
+                throw new IllegalArgumentException("gateway.apiKeys." + k.getKey() + " has the same key as another entry");
+            }
+        }
+    }
+
+    /** The settings before limits, keys and backpressure existed; those get their defaults (and no keys, not open). */
+    public GatewaySettings(String host, int port, String id, Duration timeout, int maxBodyBytes) {
+        this(host, port, id, timeout, maxBodyBytes, DEFAULT_MAX_PENDING, DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_STRING_LENGTH,
+                DEFAULT_MAX_BATCH, Map.of(), false);
+    }
+
+    private static void positive(String name, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException("gateway." + name + " must be positive, was " + value);
         }
     }
 
@@ -39,6 +85,30 @@ public record GatewaySettings(
     }
 
     public GatewaySettings withPort(int newPort) {
-        return new GatewaySettings(host, newPort, id, timeout, maxBodyBytes);
+        return new GatewaySettings(host, newPort, id, timeout, maxBodyBytes, maxPending, maxJsonDepth, maxStringLength, maxBatch, apiKeys, open);
+    }
+
+    public GatewaySettings withMaxPending(int newMaxPending) {
+        return new GatewaySettings(host, port, id, timeout, maxBodyBytes, newMaxPending, maxJsonDepth, maxStringLength, maxBatch, apiKeys, open);
+    }
+
+    public GatewaySettings withLimits(int newMaxJsonDepth, int newMaxStringLength) {
+        return new GatewaySettings(host, port, id, timeout, maxBodyBytes, maxPending, newMaxJsonDepth, newMaxStringLength, maxBatch, apiKeys, open);
+    }
+
+    public GatewaySettings withApiKeys(Map<String, ApiKey> keys) {
+        return new GatewaySettings(host, port, id, timeout, maxBodyBytes, maxPending, maxJsonDepth, maxStringLength, maxBatch, keys, open);
+    }
+
+    public GatewaySettings withOpen(boolean newOpen) {
+        return new GatewaySettings(host, port, id, timeout, maxBodyBytes, maxPending, maxJsonDepth, maxStringLength, maxBatch, apiKeys, newOpen);
+    }
+
+    /** Everything but the keys, for logs. */
+    @Override
+    public String toString() {
+        return "GatewaySettings[" + host + ":" + port + ", id=" + id + ", timeout=" + timeout + ", maxBodyBytes=" + maxBodyBytes
+                + ", maxPending=" + maxPending + ", maxJsonDepth=" + maxJsonDepth + ", maxStringLength=" + maxStringLength
+                + ", maxBatch=" + maxBatch + ", apiKeys=" + apiKeys.keySet() + (open ? " (OPEN)" : "") + "]";
     }
 }

@@ -1,5 +1,6 @@
 package katamari.config;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import java.time.Duration;
@@ -18,6 +19,9 @@ import katamari.topics.Names;
  * @param env        variables set for every instance
  * @param inheritEnv names of the agent's variables an instance also sees (default: PATH); nothing else of the
  *                   agent's environment reaches an instance besides {@code KATAMARI_POOL/VERSION/INSTANCE}
+ * @param weight     share of the pool's unpinned requests (relative to its sibling versions; 0 = only pinned
+ *                   requests) this version starts with; null = 1. In a cluster the masters own the weight afterwards
+ *                   (admin API), so it is only read when a pool-version is first loaded from the config file.
  */
 public record PoolDefinition(
         String name,
@@ -29,7 +33,10 @@ public record PoolDefinition(
         Integer maxRssMb,
         Integer maxRequests,
         Map<String, String> env,
-        List<String> inheritEnv) {
+        List<String> inheritEnv,
+        @JsonInclude(JsonInclude.Include.NON_NULL) Integer weight) {
+
+    public static final int MAX_WEIGHT = 1_000_000;
 
     public PoolDefinition {
         Names.requireValid("pool", name);
@@ -58,6 +65,28 @@ public record PoolDefinition(
         command = List.copyOf(command);
         env = env == null ? Map.of() : Map.copyOf(env);
         inheritEnv = inheritEnv == null ? List.of("PATH") : List.copyOf(inheritEnv);
+        if (weight != null && (weight < 0 || weight > MAX_WEIGHT)) {
+            throw new IllegalArgumentException("pool " + name + "/" + version + ": weight must be 0-" + MAX_WEIGHT + ", was " + weight);
+        }
+    }
+
+    /** Without a weight (it defaults to 1). */
+    public PoolDefinition(String name, String version, List<String> command, Integer instances, Duration timeout, Integer attempts,
+                          Integer maxRssMb, Integer maxRequests, Map<String, String> env, List<String> inheritEnv) {
+        this(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, null);
+    }
+
+    /** The weight to route by: {@code weight}, or 1 when unset. */
+    public int routingWeight() {
+        return weight == null ? 1 : weight;
+    }
+
+    public PoolDefinition withWeight(Integer newWeight) {
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, newWeight);
+    }
+
+    public PoolDefinition withVersion(String newVersion) {
+        return new PoolDefinition(name, newVersion, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight);
     }
 
     public String key() {

@@ -98,6 +98,44 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void api_keys_come_from_the_file_and_their_secrets_from_the_environment() throws IOException {
+        KatamariConfig c = new ConfigLoader(Map.of("KATAMARI_GATEWAY_API_KEYS_BILLING_KEY", "s3cret-from-env")).read(yaml("""
+                gateway:
+                  maxPending: 50
+                  apiKeys:
+                    billing:
+                      pools: [invoices]
+                    ops:
+                      key: from-file
+                """));
+        assertEquals("s3cret-from-env", c.gateway().apiKeys().get("billing").key());
+        assertTrue(c.gateway().apiKeys().get("billing").allows("invoices"));
+        assertTrue(!c.gateway().apiKeys().get("billing").allows("other"));
+        assertTrue(c.gateway().apiKeys().get("ops").allowsEveryPool());
+        assertEquals(50, c.gateway().maxPending());
+        assertEquals(GatewaySettings.DEFAULT_MAX_JSON_DEPTH, c.gateway().maxJsonDepth());
+        assertTrue(!c.gateway().toString().contains("s3cret") && !c.gateway().toString().contains("from-file"), c.gateway().toString());
+    }
+
+    @Test
+    void an_api_key_without_a_secret_says_where_to_set_it() throws IOException {
+        Path f = yaml("gateway:\n  apiKeys:\n    billing: {pools: [x]}\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> new ConfigLoader(Map.of()).read(f));
+        assertTrue(e.getMessage().contains("KATAMARI_GATEWAY_API_KEYS_<NAME>_KEY"), e.getMessage());
+    }
+
+    @Test
+    void a_pool_weight_is_optional_and_checked() throws IOException {
+        KatamariConfig c = new ConfigLoader(Map.of()).read(yaml(
+                "pools:\n  - {name: e, version: v1, command: [x], weight: 9}\n  - {name: e, version: v2, command: [x]}\n"));
+        assertEquals(9, c.pool("e", "v1").orElseThrow().routingWeight());
+        assertEquals(1, c.pool("e", "v2").orElseThrow().routingWeight());
+        Path f = yaml("pools:\n  - {name: e, version: v1, command: [x], weight: -1}\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> new ConfigLoader(Map.of()).read(f));
+        assertTrue(e.getMessage().contains("weight must be 0-1000000"), e.getMessage());
+    }
+
+    @Test
     void the_shipped_dev_config_loads() {
         Path dev = Path.of("..", "etc", "katamari-dev.yaml");
         KatamariConfig c = new ConfigLoader(Map.of("KATAMARI_HOME", "/k")).read(dev);

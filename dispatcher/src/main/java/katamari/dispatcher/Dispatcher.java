@@ -13,6 +13,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import katamari.cluster.ClusterMaps;
+import katamari.cluster.GatewayBeat;
 import katamari.cluster.HazelcastSetup;
 import katamari.cluster.LeaderRecord;
 import katamari.cluster.MasterBeat;
@@ -39,6 +40,8 @@ import org.slf4j.LoggerFactory;
 public final class Dispatcher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
     private static final Duration BEAT = Duration.ofMillis(500);
+    /** Gateways beat every second; one silent for this long no longer counts towards traffic. */
+    private static final Duration TRAFFIC_FRESH = Duration.ofSeconds(5);
 
     private enum State { NEW, STARTED, CLOSED }
 
@@ -207,13 +210,16 @@ public final class Dispatcher implements AutoCloseable {
         }
         out.put("workers", workers);
         Map<String, Integer> unplaced = master.unplaced();
+        Map<String, GatewayBeat.Traffic> traffic = traffic();
         Map<String, List<Map<String, Object>>> pools = new TreeMap<>();
         for (PoolVersion p : new TreeMap<>(mirrors.pools().snapshot()).values()) {
             int[] u = usage.getOrDefault(p.key(), new int[5]);
+            GatewayBeat.Traffic t = traffic.getOrDefault(p.key(), new GatewayBeat.Traffic(0, 0, 0));
             pools.computeIfAbsent(p.definition().name(), k -> new ArrayList<>()).add(ordered(
                     "version", p.definition().version(), "weight", p.weight(), "instances", p.definition().instances(),
                     "running", u[0], "available", u[1], "inUse", u[2], "unplaced", unplaced.getOrDefault(p.key(), 0),
-                    "restarts", u[3], "degraded", u[4] > 0));
+                    "restarts", u[3], "degraded", u[4] > 0,
+                    "requests", t.requests(), "failures", t.failures(), "pending", t.pending()));
         }
         out.put("pools", pools);
         int running = usage.values().stream().mapToInt(u -> u[0]).sum();
@@ -223,6 +229,21 @@ public final class Dispatcher implements AutoCloseable {
                 "unplaced", unplaced.values().stream().mapToInt(Integer::intValue).sum()));
         out.put("gateways", new TreeMap<>(mirrors.gateways().snapshot()).keySet());
         return out;
+    }
+
+    /**
+     * What the live gateways (heard within {@link #TRAFFIC_FRESH}) have seen per pool-version, added up: counts since
+     * each gateway started, so a reader takes differences over time (a gateway that stops takes its counts with it).
+     */
+    private Map<String, GatewayBeat.Traffic> traffic() {
+        Map<String, GatewayBeat.Traffic> sum = new TreeMap<>();
+        mirrors.gateways().snapshot().forEach((id, beat) -> {
+            long heard = mirrors.gateways().lastHeard(id);
+            if (heard >= 0 && heard <= TRAFFIC_FRESH.toMillis()) {
+                beat.traffic().forEach((key, t) -> sum.merge(key, t, GatewayBeat.Traffic::plus));
+            }
+        });
+        return sum;
     }
 
     /** A JSON object that keeps its keys in the order given. */

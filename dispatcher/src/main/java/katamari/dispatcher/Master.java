@@ -174,6 +174,32 @@ final class Master implements AutoCloseable {
         });
     }
 
+    /**
+     * Sets the weights of the named versions of {@code pool}; nothing is written unless every named version exists.
+     *
+     * @return the pool's versions after the change
+     * @throws IllegalArgumentException naming the versions that do not exist
+     */
+    List<PoolVersion> setWeights(String pool, Map<String, Integer> weights) {
+        return call(fence -> {
+            List<String> missing = weights.keySet().stream().filter(v -> !catalog.containsKey(pool + "/" + v)).sorted().toList();
+            if (!missing.isEmpty()) {
+                throw new IllegalArgumentException("pool '" + pool + "' has no version(s) " + missing);
+            }
+            for (Map.Entry<String, Integer> w : weights.entrySet()) {
+                PoolVersion now = catalog.get(pool + "/" + w.getKey());
+                if (now.weight() != w.getValue()) {
+                    PoolVersion next = new PoolVersion(now.definition(), w.getValue(), fence);
+                    store.put(fence, ClusterMaps.POOLS, next.key(), next);
+                    catalog.put(next.key(), next);
+                }
+            }
+            List<PoolVersion> out = catalog.values().stream().filter(p -> p.definition().name().equals(pool)).toList();
+            LOG.info("weights of pool {} now {}", pool, out.stream().map(p -> p.definition().version() + "=" + p.weight()).toList());
+            return out;
+        });
+    }
+
     /** @return the keys removed (empty if none matched) */
     List<String> delete(String pool, String version) {
         return call(fence -> {
@@ -202,7 +228,8 @@ final class Master implements AutoCloseable {
             provisioned.clear();
             ReplicatedMap<String, String> leaderMap = hz.getReplicatedMap(ClusterMaps.LEADER);
             if (!leaderMap.containsKey(ClusterMaps.SEEDED_KEY)) {
-                config.pools().forEach(p -> catalog.put(p.key(), new PoolVersion(p, 1, fence)));
+                // the file's weight seeds the pool-version's; from then on the masters own it (admin API)
+                config.pools().forEach(p -> catalog.put(p.key(), new PoolVersion(p.withWeight(null), p.routingWeight(), fence)));
                 LOG.info("first master of this cluster: {} pool-version(s) from the config file", catalog.size());
             } else {
                 rawPools().values().stream().filter(p -> !p.deleted()).forEach(p -> catalog.put(p.key(), p.withFence(fence)));

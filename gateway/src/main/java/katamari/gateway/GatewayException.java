@@ -1,8 +1,11 @@
-package katamari.gateway.http;
+package katamari.gateway;
 
 import katamari.topics.ErrorCode;
 
-/** A request the gateway refuses before it reaches Kafka; {@link ErrorResponses} turns it into a response. */
+/**
+ * A call the gateway refuses before (or instead of) a reply from a pool: bad input, no such pool, no key, too many
+ * pending. {@code http.ErrorResponses} turns it into an HTTP or JSON-RPC error.
+ */
 public final class GatewayException extends RuntimeException {
     private final ErrorCode code;
 

@@ -48,7 +48,7 @@ final class DevCommand implements Callable<Integer> {
         int member = freeOr(memberPort, "Hazelcast member", t0);
         int admin = adminPort == 0 ? 0 : freeOr(adminPort, "admin API", t0);
         KatamariConfig config = base.withKafka(base.kafka().withBootstrap("127.0.0.1:" + kafkaPort))
-                .withGateway(base.gateway().withPort(port))
+                .withGateway(base.gateway().withPort(port).withOpen(base.gateway().apiKeys().isEmpty()))
                 .withCluster(base.cluster().forOneBox(member, admin));
         // the Hazelcast member starts while the broker does: neither needs the other to come up
         step(t0, "dispatcher: Hazelcast member on " + config.cluster().self() + " (one box: CP Subsystem in unsafe mode)");
@@ -75,6 +75,11 @@ final class DevCommand implements Callable<Integer> {
             step(t0, "warning: not every instance said hello yet; see the log above");
         }
         step(t0, "gateway: starting on http://" + config.gateway().host() + ":" + port);
+        if (config.gateway().apiKeys().isEmpty()) {
+            step(t0, "WARNING: the gateway is OPEN (no gateway.apiKeys): anyone who reaches it may call every pool; dev only, keep this box private");
+        } else {
+            step(t0, "gateway API keys: " + config.gateway().apiKeys().keySet());
+        }
         Gateway gateway = roles.add(new Gateway(config, dispatcher.hazelcast()));
         gateway.start();
         while (!gateway.isReady()) {

@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The dispatchers' admin API (a pool definition makes workers run a command, so this is the most sensitive port
  * Katamari has): {@code GET /cluster}, {@code GET /pools[/{pool}[/{version}]]}, {@code PUT /pools/{pool}/{version}},
- * {@code DELETE /pools/{pool}[/{version}]}. Every route but {@code /healthz} needs the admin key, as
+ * {@code PATCH /pools/{pool}} (routing weights), {@code DELETE /pools/{pool}[/{version}]}, {@code GET /metrics}
+ * (Prometheus). Every route but {@code /healthz} needs the admin key, as
  * {@code Authorization: Bearer <key>} or {@code Katamari-Admin-Key: <key>}. Any dispatcher answers reads from its
  * own copy; a standby forwards writes to the master.
  */
@@ -40,11 +41,13 @@ public final class AdminApi implements AutoCloseable {
     private final ClusterSettings settings;
     private final AdminBackend backend;
     private final HttpClient forwarder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final AdminMetrics metrics;
     private Javalin http;
 
     public AdminApi(ClusterSettings settings, AdminBackend backend) {
         this.settings = settings;
         this.backend = backend;
+        this.metrics = new AdminMetrics(settings.self());
     }
 
     /** @throws IllegalStateException when there is no admin key and the API is not explicitly open */
@@ -72,10 +75,12 @@ public final class AdminApi implements AutoCloseable {
         c.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
         c.routes.before(this::authorize);
         c.routes.get("/cluster", ctx -> json(ctx, 200, backend.clusterView()));
+        c.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape(backend.clusterView())));
         c.routes.get("/pools", ctx -> json(ctx, 200, Map.of("pools", grouped(backend.pools()))));
         c.routes.get("/pools/{pool}", ctx -> json(ctx, 200, pool(ctx.pathParam("pool"))));
         c.routes.get("/pools/{pool}/{version}", ctx -> json(ctx, 200, view(version(ctx.pathParam("pool"), ctx.pathParam("version")))));
         c.routes.put("/pools/{pool}/{version}", this::put);
+        c.routes.patch("/pools/{pool}", this::weights);
         c.routes.delete("/pools/{pool}/{version}", ctx -> delete(ctx, ctx.pathParam("version")));
         c.routes.delete("/pools/{pool}", ctx -> delete(ctx, null));
         c.routes.exception(AdminException.class, (e, ctx) -> error(ctx, e.status(), e.code(), e.getMessage()));
@@ -117,6 +122,29 @@ public final class AdminApi implements AutoCloseable {
         }
         boolean existed = backend.pools().stream().anyMatch(p -> p.key().equals(requested.key()));
         json(ctx, existed ? 200 : 201, view(backend.upsert(requested)));
+    }
+
+    /** {@code PATCH /pools/{pool}} with {@code {"weights": {"v1": 90, "v2": 10}}}: versions not named keep their weight. */
+    private void weights(Context ctx) throws IOException, InterruptedException {
+        String pool = ctx.pathParam("pool");
+        validNames(pool, null);
+        Map<String, Integer> weights = PoolInput.weights(ctx.body());
+        List<String> missing = weights.keySet().stream()
+                .filter(v -> backend.pools().stream().noneMatch(p -> p.key().equals(pool + "/" + v))).sorted().toList();
+        if (!missing.isEmpty()) {
+            throw new AdminException(404, "pool_not_found", "pool '" + pool + "' has no version(s) " + missing);
+        }
+        if (!backend.isLeader()) {
+            forward(ctx);
+            return;
+        }
+        List<PoolVersion> after;
+        try {
+            after = backend.setWeights(pool, weights);
+        } catch (IllegalArgumentException e) {
+            throw new AdminException(404, "pool_not_found", e.getMessage());
+        }
+        json(ctx, 200, Map.of("name", pool, "versions", after.stream().sorted((a, b) -> a.key().compareTo(b.key())).map(AdminApi::view).toList()));
     }
 
     private void delete(Context ctx, String version) throws IOException, InterruptedException {

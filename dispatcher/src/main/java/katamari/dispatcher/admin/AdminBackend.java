@@ -21,6 +21,12 @@ public interface AdminBackend {
     /** Master only: stores a pool-version (topics first) and returns it as stored. */
     PoolVersion upsert(PoolVersion requested);
 
+    /**
+     * Master only: sets the routing weights of some versions of one pool (the others keep theirs) and returns the
+     * pool's versions as stored.
+     */
+    List<PoolVersion> setWeights(String pool, Map<String, Integer> weights);
+
     /** Master only: deletes one version, or every version when {@code version} is null; returns the keys removed. */
     List<String> delete(String pool, String version);
 }

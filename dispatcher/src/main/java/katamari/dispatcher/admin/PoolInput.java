@@ -64,6 +64,30 @@ final class PoolInput {
         }
     }
 
+    /** The body of {@code PATCH /pools/{pool}}: {@code {"weights": {"<version>": <0-1000000>, ...}}}. */
+    static java.util.Map<String, Integer> weights(String body) {
+        JsonNode node;
+        try {
+            node = STRICT.readTree(body == null || body.isBlank() ? "{}" : body);
+        } catch (JsonProcessingException e) {
+            throw bad("the body is not valid JSON: " + e.getOriginalMessage());
+        }
+        JsonNode weights = node.get("weights");
+        if (!node.isObject() || node.size() != 1 || weights == null || !weights.isObject() || weights.isEmpty()) {
+            throw bad("the body must be {\"weights\": {\"<version>\": <weight>, ...}} with at least one version");
+        }
+        java.util.Map<String, Integer> out = new java.util.TreeMap<>();
+        var fields = weights.fields();
+        while (fields.hasNext()) {
+            var f = fields.next();
+            if (!f.getValue().isInt() || f.getValue().intValue() < 0 || f.getValue().intValue() > PoolDefinition.MAX_WEIGHT) {
+                throw bad("weight of '" + f.getKey() + "' must be a whole number 0-" + PoolDefinition.MAX_WEIGHT + ", was " + f.getValue());
+            }
+            out.put(f.getKey(), f.getValue().intValue());
+        }
+        return out;
+    }
+
     private static void sameAsPath(ObjectNode def, String field, String fromPath) {
         JsonNode v = def.get(field);
         if (v != null && !v.asText().equals(fromPath)) {

@@ -1,9 +1,14 @@
 package katamari.gateway.http;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import java.util.UUID;
 import katamari.client.Answer;
+import katamari.gateway.GatewayException;
+import katamari.gateway.calls.Backpressure;
 import katamari.topics.ErrorCode;
 import katamari.topics.KatamariError;
 import katamari.topics.Reply;
@@ -11,13 +16,33 @@ import katamari.topics.WireCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The one place where replies and errors become HTTP responses (status from DESIGN.md's error table). */
+/**
+ * The one place where replies and errors become responses: HTTP statuses from DESIGN.md's error table, and the
+ * JSON-RPC 2.0 error codes for the same Katamari codes. Every response carries the request id ({@value #ID_HEADER}).
+ *
+ * <p>JSON-RPC codes: -32700 the body is not JSON; -32600 not a valid request object, or the HTTP request as a whole
+ * was refused (no key, too large, past a limit); -32601 {@code pool_not_found}, {@code method_not_found}; -32602
+ * {@code bad_request} (argument names); -32603 everything else. {@code error.data} holds Katamari's error.
+ */
 final class ErrorResponses {
     private static final Logger LOG = LoggerFactory.getLogger(ErrorResponses.class);
     static final String ID_HEADER = "Katamari-Id";
     static final String VERSION_HEADER = "Katamari-Version";
 
+    static final int PARSE_ERROR = -32700;
+    static final int INVALID_REQUEST = -32600;
+    static final int METHOD_NOT_FOUND = -32601;
+    static final int INVALID_PARAMS = -32602;
+    static final int INTERNAL_ERROR = -32603;
+
     private ErrorResponses() {}
+
+    /** Gives the request its id, on every response (unknown routes included). */
+    static void assignId(Context ctx) {
+        String id = UUID.randomUUID().toString();
+        ctx.attribute(ID_HEADER, id);
+        ctx.header(ID_HEADER, id);
+    }
 
     static void write(Context ctx, Answer answer) {
         Reply reply = answer.reply();
@@ -26,32 +51,120 @@ final class ErrorResponses {
         if (answer.version() != null) {
             ctx.header(VERSION_HEADER, answer.version());
         }
+        if (status == 503) {
+            ctx.header("Retry-After", String.valueOf(Backpressure.RETRY_AFTER_SECONDS));
+        }
         ctx.result(WireCodec.encodeReply(reply));
     }
 
     static void refused(Context ctx, GatewayException e) {
-        write(ctx, new Answer(Reply.failure(requestId(ctx), KatamariError.of(e.code(), e.getMessage())), null, null));
+        refused(ctx, KatamariError.of(e.code(), e.getMessage()));
     }
 
-    /** Javalin's own refusals (e.g. its body-size check) in Katamari's shape. */
+    /** Javalin's own refusals (its body-size check, unknown routes) in Katamari's shape. */
     static void http(Context ctx, HttpResponseException e) {
         ErrorCode code = switch (e.getStatus()) {
             case 413 -> ErrorCode.PAYLOAD_TOO_LARGE;
             case 404 -> ErrorCode.POOL_NOT_FOUND;
             default -> ErrorCode.BAD_REQUEST;
         };
-        write(ctx, new Answer(Reply.failure(requestId(ctx), KatamariError.of(code, e.getMessage())), null, null));
+        String message = e.getStatus() == 404 ? "no route " + ctx.method() + " " + ctx.path() + " (see GET /openapi.json)"
+                : e.getStatus() == 413 ? "the body is larger than gateway.maxBodyBytes" : e.getMessage();
+        refused(ctx, KatamariError.of(code, message));
+    }
+
+    private static void refused(Context ctx, KatamariError error) {
+        if (ctx.path().equals(RpcRoutes.PATH)) {
+            ctx.status(error.knownCode().httpStatus());
+            if (error.knownCode() == ErrorCode.UNAUTHORIZED) {
+                ctx.header("WWW-Authenticate", "Bearer");
+            }
+            rpc(ctx, rpcError(NullNode.getInstance(), INVALID_REQUEST, error, requestId(ctx)));
+            return;
+        }
+        if (error.knownCode() == ErrorCode.UNAUTHORIZED) {
+            ctx.header("WWW-Authenticate", "Bearer");
+        }
+        write(ctx, new Answer(Reply.failure(requestId(ctx), error), null, null));
     }
 
     static void unexpected(Context ctx, Exception e) {
-        LOG.error("unexpected failure on {} {}", ctx.method(), ctx.path(), e);
-        ctx.status(500).contentType("application/json").result(WireCodec.encodeReply(
-                Reply.failure(requestId(ctx), KatamariError.of(ErrorCode.INTERNAL, "the gateway failed: " + e.getClass().getSimpleName()))));
+        String where;
+        try {
+            where = ctx.method() + " " + ctx.path();
+        } catch (RuntimeException gone) {
+            // an answer that completed after the server stopped: its exchange is recycled, nobody is listening
+            LOG.debug("answer after the server stopped dropped: {}", e.toString());
+            return;
+        }
+        LOG.error("unexpected failure on {}", where, e);
+        KatamariError error = KatamariError.of(ErrorCode.INTERNAL, "the gateway failed: " + e.getClass().getSimpleName());
+        if (ctx.path().equals(RpcRoutes.PATH)) {
+            ctx.status(500);
+            rpc(ctx, rpcError(NullNode.getInstance(), INTERNAL_ERROR, error, requestId(ctx)));
+            return;
+        }
+        ctx.status(500).contentType("application/json").result(WireCodec.encodeReply(Reply.failure(requestId(ctx), error)));
     }
 
-    /** The id a refused request is answered with: the one the route assigned, or a fresh one. */
+    /** The id a request is answered with: the one assigned on arrival, or a fresh one. */
     static String requestId(Context ctx) {
         String id = ctx.attribute(ID_HEADER);
         return id != null ? id : UUID.randomUUID().toString();
+    }
+
+    // -- JSON-RPC 2.0 ------------------------------------------------------------------------------------------
+
+    static int rpcCode(ErrorCode code) {
+        return switch (code) {
+            case POOL_NOT_FOUND, METHOD_NOT_FOUND -> METHOD_NOT_FOUND;
+            case BAD_REQUEST -> INVALID_PARAMS;
+            default -> INTERNAL_ERROR;
+        };
+    }
+
+    /** The response to a call that a pool (or the gateway on its behalf) answered. */
+    static ObjectNode rpcAnswer(JsonNode id, Reply reply) {
+        if (reply.isError()) {
+            return rpcError(id, rpcCode(reply.error().knownCode()), reply.error(), reply.id());
+        }
+        ObjectNode out = WireCodec.mapper().createObjectNode();
+        out.put("jsonrpc", "2.0");
+        out.set("result", reply.result());
+        out.set("id", id);
+        return out;
+    }
+
+    /** @param requestId Katamari's id of the call (its correlation id), for logs and support */
+    static ObjectNode rpcError(JsonNode id, int code, KatamariError error, String requestId) {
+        ObjectNode data = WireCodec.errorTree(error);
+        data.put("id", requestId);
+        ObjectNode e = WireCodec.mapper().createObjectNode();
+        e.put("code", code);
+        e.put("message", switch (code) {
+            case PARSE_ERROR -> "Parse error";
+            case INVALID_REQUEST -> "Invalid Request";
+            case METHOD_NOT_FOUND -> "Method not found";
+            case INVALID_PARAMS -> "Invalid params";
+            default -> "Internal error";
+        });
+        e.set("data", data);
+        ObjectNode out = WireCodec.mapper().createObjectNode();
+        out.put("jsonrpc", "2.0");
+        out.set("error", e);
+        out.set("id", id == null ? NullNode.getInstance() : id);
+        return out;
+    }
+
+    /** A JSON-RPC response body, or no body at all (204) when there is nothing to answer (only notifications). */
+    static void rpc(Context ctx, JsonNode body) {
+        if (body == null) {
+            ctx.status(204);
+            return;
+        }
+        if (ctx.statusCode() < 400) {
+            ctx.status(200);
+        }
+        ctx.contentType("application/json").result(WireCodec.write(body));
     }
 }

@@ -4,67 +4,73 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
-import io.javalin.http.HttpResponseException;
 import java.time.Duration;
 import java.util.Map;
-import java.util.UUID;
 import java.util.function.BooleanSupplier;
-import katamari.config.PoolDefinition;
-import katamari.client.KatamariClient;
-import katamari.gateway.routing.PoolDirectory;
+import katamari.gateway.GatewayException;
+import katamari.gateway.auth.ApiClient;
+import katamari.gateway.calls.PoolCalls;
 import katamari.topics.ErrorCode;
-import katamari.topics.MalformedRecordException;
 import katamari.topics.Request;
 import katamari.topics.WireCodec;
 
 /** {@code POST /pools/{pool}/{method}}, {@code GET /healthz}, {@code GET /readyz}. */
-public final class PoolRoutes {
+final class PoolRoutes {
     static final String TIMEOUT_HEADER = "Katamari-Timeout-Ms";
+    static final String ROUTE_KEY_HEADER = "Katamari-Route-Key";
 
-    private final PoolDirectory pools;
-    private final KatamariClient client;
+    private final PoolCalls calls;
+    private final Access access;
+    private final RequestBodies bodies;
     private final Duration globalTimeout;
     private final BooleanSupplier ready;
 
-    public PoolRoutes(PoolDirectory pools, KatamariClient client, Duration globalTimeout, BooleanSupplier ready) {
-        this.pools = pools;
-        this.client = client;
+    PoolRoutes(PoolCalls calls, Access access, RequestBodies bodies, Duration globalTimeout, BooleanSupplier ready) {
+        this.calls = calls;
+        this.access = access;
+        this.bodies = bodies;
         this.globalTimeout = globalTimeout;
         this.ready = ready;
     }
 
-    public void register(JavalinConfig config) {
+    void register(JavalinConfig config) {
         config.routes.post("/pools/{pool}/{method}", this::call);
         config.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
         config.routes.get("/readyz", ctx -> ctx.status(ready.getAsBoolean() ? 200 : 503)
                 .json(Map.of("ready", ready.getAsBoolean())));
-        config.routes.exception(GatewayException.class, (e, ctx) -> ErrorResponses.refused(ctx, e));
-        config.routes.exception(HttpResponseException.class, (e, ctx) -> ErrorResponses.http(ctx, e));
-        config.routes.exception(Exception.class, (e, ctx) -> ErrorResponses.unexpected(ctx, e));
     }
 
     private void call(Context ctx) {
-        String id = UUID.randomUUID().toString();
-        ctx.attribute(ErrorResponses.ID_HEADER, id);
-        String poolName = ctx.pathParam("pool");
-        String pin = ctx.queryParam("version");
-        PoolDefinition pool = pools.route(poolName, pin).orElseThrow(() -> new GatewayException(ErrorCode.POOL_NOT_FOUND,
-                pin == null ? "no pool named '" + poolName + "'" : "pool '" + poolName + "' has no version '" + pin + "'"));
+        ApiClient who = access.caller(ctx);
+        String pin = pin(ctx);
         ObjectNode args = args(ctx.bodyAsBytes());
-        long deadline = System.currentTimeMillis() + timeout(ctx.header(TIMEOUT_HEADER)).toMillis();
-        var answer = client.call(pool.name(), pool.version(), id, new Request(ctx.pathParam("method"), args), deadline, pin);
-        ctx.future(() -> answer.thenAccept(a -> ErrorResponses.write(ctx, a)));
+        long deadline = System.currentTimeMillis() + timeout(ctx.header(TIMEOUT_HEADER), globalTimeout).toMillis();
+        PoolCalls.Call call = calls.call(who, new PoolCalls.Target(ctx.pathParam("pool"), pin, ctx.header(ROUTE_KEY_HEADER)),
+                ErrorResponses.requestId(ctx), new Request(ctx.pathParam("method"), args), deadline);
+        ctx.header(ErrorResponses.VERSION_HEADER, call.routed().version());
+        ctx.future(() -> call.answer().thenAccept(a -> ErrorResponses.write(ctx, a)));
     }
 
-    private static ObjectNode args(byte[] body) {
-        if (body.length == 0) {
-            return WireCodec.mapper().createObjectNode();
+    /** {@code ?version=} or the {@code Katamari-Version} header (the same if both are given). */
+    private static String pin(Context ctx) {
+        String query = ctx.queryParam("version");
+        String header = ctx.header(ErrorResponses.VERSION_HEADER);
+        if (query != null && header != null && !query.equals(header)) {
+            throw new GatewayException(ErrorCode.BAD_REQUEST, "?version=" + query + " and header " + ErrorResponses.VERSION_HEADER + ": "
+                    + header + " pin different versions");
         }
+        return query != null ? query : header;
+    }
+
+    private ObjectNode args(byte[] body) {
         JsonNode node;
         try {
-            node = WireCodec.parse(body);
-        } catch (MalformedRecordException e) {
-            throw new GatewayException(ErrorCode.BAD_REQUEST, "the body is not valid JSON: " + e.getMessage());
+            node = bodies.parse(body);
+        } catch (RequestBodies.Refused e) {
+            throw new GatewayException(ErrorCode.BAD_REQUEST, e.getMessage());
+        }
+        if (node == null) {
+            return WireCodec.mapper().createObjectNode();
         }
         if (!node.isObject()) {
             throw new GatewayException(ErrorCode.BAD_REQUEST, "the body must be a JSON object of named arguments, not " + node.getNodeType().name().toLowerCase());
@@ -72,7 +78,8 @@ public final class PoolRoutes {
         return (ObjectNode) node;
     }
 
-    private Duration timeout(String header) {
+    /** The {@code Katamari-Timeout-Ms} header, capped by the global timeout. */
+    static Duration timeout(String header, Duration globalTimeout) {
         if (header == null) {
             return globalTimeout;
         }

@@ -3,6 +3,8 @@ package katamari.gateway.routing;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent;
 import java.time.Duration;
+import java.util.Map;
+import java.util.function.Supplier;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -11,6 +13,7 @@ import katamari.cluster.GatewayBeat;
 import katamari.cluster.MapMirror;
 import katamari.cluster.MetadataJson;
 import katamari.cluster.PoolVersion;
+import katamari.cluster.WorkerBeat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,27 +21,33 @@ import org.slf4j.LoggerFactory;
  * Keeps a gateway's {@link PoolDirectory} equal to the masters' pool set: a listener on {@value ClusterMaps#POOLS}
  * replaces the snapshot on every change (a new pool is routable as soon as its event arrives, a deleted one answers
  * {@code pool_not_found}), and a periodic resync covers events missed while the client reconnected. Also heartbeats
- * the gateway into {@value ClusterMaps#GATEWAYS}, so that the master deletes its reply topic once it is gone.
+ * the gateway into {@value ClusterMaps#GATEWAYS}, so that the master deletes its reply topic once it is gone, and
+ * follows the workers' heartbeats ({@value ClusterMaps#WORKERS}) for the stats faceplate.
  */
 public final class ClusterPools implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterPools.class);
-    private static final Duration BEAT = Duration.ofSeconds(2);
+    /** Also how fresh the traffic counts a rollout watches are. */
+    private static final Duration BEAT = Duration.ofSeconds(1);
     private static final Duration RESYNC = Duration.ofSeconds(5);
 
     private final HazelcastInstance hz;
     private final PoolDirectory directory;
     private final GatewayBeat identity;
+    private final Supplier<Map<String, GatewayBeat.Traffic>> traffic;
     private final ScheduledExecutorService work = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "gateway-cluster");
         t.setDaemon(true);
         return t;
     });
     private MapMirror<PoolVersion> pools;
+    private MapMirror<WorkerBeat> workers;
 
-    public ClusterPools(HazelcastInstance hz, PoolDirectory directory, GatewayBeat identity) {
+    /** @param traffic what the gateway has seen per pool-version, published with every heartbeat */
+    public ClusterPools(HazelcastInstance hz, PoolDirectory directory, GatewayBeat identity, Supplier<Map<String, GatewayBeat.Traffic>> traffic) {
         this.hz = hz;
         this.directory = directory;
         this.identity = identity;
+        this.traffic = traffic;
     }
 
     /** Returns once the directory holds the current pool set. */
@@ -47,21 +56,29 @@ public final class ClusterPools implements AutoCloseable {
                 key -> directory.replace(pools.snapshot().values()));
         pools.start();
         directory.replace(pools.snapshot().values());
+        workers = new MapMirror<>(hz.getReplicatedMap(ClusterMaps.WORKERS), WorkerBeat.class, key -> { }).start();
         hz.getLifecycleService().addLifecycleListener(e -> {
             if (e.getState() == LifecycleEvent.LifecycleState.CLIENT_CONNECTED) {
                 work.execute(pools::resync);
+                work.execute(workers::resync);
             }
         });
         work.scheduleWithFixedDelay(this::beat, 0, BEAT.toMillis(), TimeUnit.MILLISECONDS);
         work.scheduleWithFixedDelay(pools::resync, RESYNC.toMillis(), RESYNC.toMillis(), TimeUnit.MILLISECONDS);
+        work.scheduleWithFixedDelay(workers::resync, RESYNC.toMillis(), RESYNC.toMillis(), TimeUnit.MILLISECONDS);
         LOG.info("gateway {} follows the cluster's pool set ({} pool-version(s) now)", identity.id(), pools.snapshot().size());
         return this;
+    }
+
+    /** The workers' latest heartbeats (a local copy; a worker that died stays until the master evicts it). */
+    public Map<String, WorkerBeat> workers() {
+        return workers == null ? Map.of() : workers.snapshot();
     }
 
     private void beat() {
         try {
             hz.<String, String>getReplicatedMap(ClusterMaps.GATEWAYS).put(identity.id(), MetadataJson.encode(
-                    new GatewayBeat(identity.id(), identity.replyTopic(), identity.url(), System.currentTimeMillis())));
+                    new GatewayBeat(identity.id(), identity.replyTopic(), identity.url(), System.currentTimeMillis(), traffic.get())));
         } catch (RuntimeException e) {
             LOG.debug("gateway heartbeat failed (will retry): {}", e.toString());
         }
@@ -72,6 +89,9 @@ public final class ClusterPools implements AutoCloseable {
         work.shutdownNow();
         if (pools != null) {
             pools.close();
+        }
+        if (workers != null) {
+            workers.close();
         }
     }
 }

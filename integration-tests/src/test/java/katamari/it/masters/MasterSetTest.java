@@ -60,7 +60,7 @@ class MasterSetTest {
                 memberPorts[0], members, 0, null, null, null, null, "127.0.0.1", adminPorts[0], KEY, false,
                 null, null, 8, null);
         base = new KatamariConfig(KafkaSettings.defaults().withBootstrap(KafkaFixture.bootstrapServers()),
-                new GatewaySettings("127.0.0.1", 0, null, Duration.ofSeconds(20), 1024 * 1024),
+                new GatewaySettings("127.0.0.1", 0, null, Duration.ofSeconds(20), 1024 * 1024).withOpen(true),
                 new WorkerSettings(Duration.ofSeconds(30), null, Duration.ofSeconds(1), null, null, null, null, null, null, List.of("java")),
                 List.of(), cluster);
         dispatchers.add(dispatcher(0));

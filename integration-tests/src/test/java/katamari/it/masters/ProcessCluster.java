@@ -44,6 +44,7 @@ final class ProcessCluster implements AutoCloseable {
                 gateway:
                   host: 127.0.0.1
                   timeout: 30s
+                  open: true
                 worker:
                   launchTimeout: 30s
                   killGrace: 1s

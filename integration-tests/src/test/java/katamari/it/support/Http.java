@@ -44,16 +44,48 @@ public final class Http {
         return CLIENT.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString()).thenApply(Http::parse);
     }
 
-    public static Response get(String url) {
+    public static Response get(String url, String... headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60)).GET();
+        for (int i = 0; i + 1 < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
         try {
-            return parse(CLIENT.send(HttpRequest.newBuilder(URI.create(url)).GET().build(), HttpResponse.BodyHandlers.ofString()));
+            return parse(CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString()));
         } catch (IOException | InterruptedException e) {
             throw new IllegalStateException("GET " + url + " failed", e);
         }
     }
 
+    /** Any method, e.g. {@code send("PATCH", url, body, "Authorization", "Bearer k")}; a null body sends none. */
+    public static Response send(String method, String url, String body, String... headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60))
+                .header("content-type", "application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        for (int i = 0; i + 1 < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        try {
+            return parse(CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString()));
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(method + " " + url + " failed", e);
+        }
+    }
+
+    /** The body as text (for non-JSON answers such as Prometheus metrics). */
+    public static String text(Response r) {
+        return r.raw().body();
+    }
+
     private static Response parse(HttpResponse<String> r) {
-        JsonNode body = r.body().isEmpty() ? WireCodec.mapper().createObjectNode() : WireCodec.parse(r.body());
+        String text = r.body();
+        JsonNode body;
+        if (text.isEmpty()) {
+            body = WireCodec.mapper().createObjectNode();
+        } else if (r.headers().firstValue("content-type").orElse("").startsWith("application/json")) {
+            body = WireCodec.parse(text);
+        } else {
+            body = WireCodec.mapper().getNodeFactory().textNode(text);
+        }
         return new Response(r.statusCode(), body, r);
     }
 }

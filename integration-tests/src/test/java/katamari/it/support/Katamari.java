@@ -54,9 +54,18 @@ public final class Katamari implements AutoCloseable {
     }
 
     public static Katamari start(List<PoolDefinition> pools, WorkerSettings worker, Duration gatewayTimeout, boolean awaitInstances) {
+        return start(pools, worker, gateway(gatewayTimeout), awaitInstances);
+    }
+
+    /** An open gateway on any free port of 127.0.0.1, with the default limits. */
+    public static GatewaySettings gateway(Duration timeout) {
+        return new GatewaySettings("127.0.0.1", 0, null, timeout, 1024 * 1024).withOpen(true);
+    }
+
+    public static Katamari start(List<PoolDefinition> pools, WorkerSettings worker, GatewaySettings gateway, boolean awaitInstances) {
         KatamariConfig config = new KatamariConfig(
                 KafkaSettings.defaults().withBootstrap(KafkaFixture.bootstrapServers()),
-                new GatewaySettings("127.0.0.1", 0, null, gatewayTimeout, 1024 * 1024),
+                gateway,
                 worker,
                 pools, null);
         Katamari k = new Katamari(config);
@@ -76,6 +85,11 @@ public final class Katamari implements AutoCloseable {
     public static List<String> echoCommand() {
         return List.of("java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx64m", "-jar",
                 HOME.resolve("examples/echo/target/katamari-echo.jar").toString());
+    }
+
+    /** A Python chassis of {@code examples/}, e.g. {@code python("jsonrpc/spec.py")}. */
+    public static List<String> python(String example) {
+        return List.of("python3", HOME.resolve("examples").resolve(example).toString());
     }
 
     public static List<String> faultyCommand(String... extra) {

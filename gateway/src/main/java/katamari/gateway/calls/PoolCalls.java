@@ -1,0 +1,117 @@
+package katamari.gateway.calls;
+
+import java.util.concurrent.CompletableFuture;
+import katamari.client.Answer;
+import katamari.client.KatamariClient;
+import katamari.config.PoolDefinition;
+import katamari.gateway.GatewayException;
+import katamari.gateway.auth.ApiClient;
+import katamari.gateway.routing.PoolDirectory;
+import katamari.gateway.stats.GatewayStats;
+import katamari.topics.ErrorCode;
+import katamari.topics.Reply;
+import katamari.topics.Request;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What every faceplate does with one call: check the caller may use the pool, pick the version (pin, route key,
+ * weights), take a place under the pool-version's bound, publish, and count the outcome. HTTP routes and JSON-RPC
+ * differ only in how they read requests and write answers.
+ */
+public final class PoolCalls {
+    private static final Logger LOG = LoggerFactory.getLogger(PoolCalls.class);
+
+    /**
+     * Where a call goes.
+     *
+     * @param pin      a version the caller pinned, or null
+     * @param routeKey keeps unpinned calls with the same key on the same version, or null
+     */
+    public record Target(String pool, String pin, String routeKey) {}
+
+    /** A published call: the version it was routed to, and its answer (which then always names pool and version). */
+    public record Call(PoolDefinition routed, CompletableFuture<Answer> answer) {}
+
+    private final PoolDirectory directory;
+    private final KatamariClient client;
+    private final Backpressure backpressure;
+    private final GatewayStats stats;
+
+    public PoolCalls(PoolDirectory directory, KatamariClient client, Backpressure backpressure, GatewayStats stats) {
+        this.directory = directory;
+        this.client = client;
+        this.backpressure = backpressure;
+        this.stats = stats;
+    }
+
+    /** @throws GatewayException {@code forbidden}, {@code pool_not_found} or {@code overloaded}; nothing was published */
+    public Call call(ApiClient who, Target target, String id, Request request, long deadlineMillis) {
+        PoolDefinition pool = route(who, target);
+        Backpressure.Permit permit = admit(pool);
+        long start = System.nanoTime();
+        CompletableFuture<Answer> answer;
+        try {
+            answer = client.call(pool.name(), pool.version(), id, request, deadlineMillis, target.pin());
+        } catch (RuntimeException e) {
+            permit.release();
+            throw e;
+        }
+        // released however the answer ends, so that the bound can never leak a place
+        return new Call(pool, answer.whenComplete((a, e) -> permit.release()).thenApply(a -> {
+            Answer named = named(a, pool);
+            stats.answered(pool.name(), pool.version(), named.reply().isError() ? named.reply().error().code() : null, System.nanoTime() - start);
+            return named;
+        }));
+    }
+
+    /**
+     * Publishes a call nobody waits for (a JSON-RPC notification). It is still routed, authorised and bounded: a
+     * pool-version at its bound refuses it, since a queue nobody drains grows without a caller to feel it.
+     */
+    public PoolDefinition notify(ApiClient who, Target target, String id, Request request, long deadlineMillis) {
+        PoolDefinition pool = route(who, target);
+        Backpressure.Permit permit = admit(pool);
+        try {
+            client.send(pool.name(), pool.version(), id, request, deadlineMillis, target.pin()).whenComplete((ok, e) -> {
+                permit.release();
+                if (e != null) {
+                    LOG.info("notification {} to {} could not be queued: {}", id, pool.key(), e.toString());
+                    stats.refused(pool.name(), pool.version(), ErrorCode.OVERLOADED);
+                }
+            });
+        } catch (RuntimeException e) {
+            permit.release();
+            throw e;
+        }
+        return pool;
+    }
+
+    private PoolDefinition route(ApiClient who, Target target) {
+        if (!who.mayCall(target.pool())) {
+            throw new GatewayException(ErrorCode.FORBIDDEN, "API key '" + who.name() + "' may not call pool '" + target.pool() + "'");
+        }
+        return directory.route(target.pool(), target.pin(), target.routeKey()).orElseThrow(() -> new GatewayException(ErrorCode.POOL_NOT_FOUND,
+                target.pin() != null ? "pool '" + target.pool() + "' has no version '" + target.pin() + "'"
+                        : directory.exists(target.pool()) ? "pool '" + target.pool() + "' has no version taking unpinned requests (every weight is 0)"
+                        : "no pool named '" + target.pool() + "'"));
+    }
+
+    private Backpressure.Permit admit(PoolDefinition pool) {
+        try {
+            return backpressure.admit(pool.key());
+        } catch (GatewayException e) {
+            stats.refused(pool.name(), pool.version(), e.code());
+            throw e;
+        }
+    }
+
+    /** An answer the client made itself (timeout, send failure) names no pool-version; this one was routed, so say where. */
+    private static Answer named(Answer a, PoolDefinition pool) {
+        Reply r = a.reply();
+        if (r.isError() && r.error().pool() == null) {
+            r = Reply.failure(r.id(), r.error().at(pool.name(), pool.version()));
+        }
+        return new Answer(r, a.pool() != null ? a.pool() : pool.name(), a.version() != null ? a.version() : pool.version());
+    }
+}

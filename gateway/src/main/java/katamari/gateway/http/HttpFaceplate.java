@@ -1,0 +1,78 @@
+package katamari.gateway.http;
+
+import io.javalin.Javalin;
+import io.javalin.http.HttpResponseException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import katamari.config.GatewaySettings;
+import katamari.gateway.GatewayException;
+import katamari.gateway.auth.ApiKeys;
+import katamari.gateway.calls.PoolCalls;
+import katamari.gateway.stats.GatewayStats;
+
+/**
+ * The gateway's HTTP server: pool routes, JSON-RPC, stats and metrics, health, and its own OpenAPI description
+ * ({@code GET /openapi.json}, a hand-written resource that a test compares with {@link #routes}). Every response
+ * carries the request id; every refusal goes through {@link ErrorResponses}.
+ */
+public final class HttpFaceplate {
+    static final String OPENAPI_RESOURCE = "/katamari/gateway/openapi.json";
+
+    private final Javalin http;
+
+    public HttpFaceplate(GatewaySettings settings, PoolCalls calls, ApiKeys keys, GatewayStats stats, BooleanSupplier ready) {
+        Access access = new Access(keys);
+        RequestBodies bodies = new RequestBodies(settings);
+        byte[] openapi = openapi();
+        PoolRoutes pools = new PoolRoutes(calls, access, bodies, settings.timeout(), ready);
+        RpcRoutes rpc = new RpcRoutes(calls, access, bodies, settings.timeout(), settings.maxBatch());
+        StatsRoutes statsRoutes = new StatsRoutes(stats, access);
+        http = Javalin.create(c -> {
+            c.http.maxRequestSize = settings.maxBodyBytes();
+            c.startup.showJavalinBanner = false;
+            c.routes.before(ErrorResponses::assignId);
+            pools.register(c);
+            rpc.register(c);
+            statsRoutes.register(c);
+            c.routes.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openapi));
+            c.routes.exception(GatewayException.class, (e, ctx) -> ErrorResponses.refused(ctx, e));
+            c.routes.exception(HttpResponseException.class, (e, ctx) -> ErrorResponses.http(ctx, e));
+            c.routes.exception(Exception.class, (e, ctx) -> ErrorResponses.unexpected(ctx, e));
+        });
+    }
+
+    public HttpFaceplate start(String host, int port) {
+        http.start(host, port);
+        return this;
+    }
+
+    public int port() {
+        return http.port();
+    }
+
+    /** The routes the server serves, as {@code "METHOD /path/{param}"}, in the order they were registered. */
+    public List<String> routes() {
+        return http.unsafe.internalRouter.allHttpHandlers().stream()
+                .filter(h -> h.endpoint.method.isHttpMethod())
+                .map(h -> h.endpoint.method.name() + " " + h.endpoint.path)
+                .toList();
+    }
+
+    public void stop() {
+        http.stop();
+    }
+
+    private static byte[] openapi() {
+        try (InputStream in = HttpFaceplate.class.getResourceAsStream(OPENAPI_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException(OPENAPI_RESOURCE + " is missing from the gateway jar");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,167 @@
+package katamari.gateway.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import katamari.gateway.GatewayException;
+import katamari.gateway.auth.ApiClient;
+import katamari.gateway.calls.PoolCalls;
+import katamari.topics.ErrorCode;
+import katamari.topics.KatamariError;
+import katamari.topics.Request;
+import katamari.topics.WireCodec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * JSON-RPC 2.0 at {@code POST /rpc}: method {@code "<pool>.<method>"} or {@code "<pool>@<version>.<method>"},
+ * named params (an object), batches, and notifications (no {@code id}: published without a reply-to, never
+ * answered, not even with an error). A batch of only notifications, or a single notification, gets 204 and no body.
+ *
+ * <p>The calls of a batch run concurrently, each routed and bounded on its own; their answers come back in the order
+ * of the batch. Each call gets its own Katamari id ({@code <request id>-<n>}, n counted from 1), shown in
+ * {@code error.data.id}.
+ */
+final class RpcRoutes {
+    private static final Logger LOG = LoggerFactory.getLogger(RpcRoutes.class);
+    static final String PATH = "/rpc";
+    /** {@code pool[@version].method}: pool and version cannot hold a dot, so the first dot ends them. */
+    private static final Pattern METHOD = Pattern.compile("([a-z0-9][a-z0-9_-]{0,62})(?:@([a-z0-9][a-z0-9_-]{0,62}))?\\.(.+)", Pattern.DOTALL);
+
+    private final PoolCalls calls;
+    private final Access access;
+    private final RequestBodies bodies;
+    private final Duration globalTimeout;
+    private final int maxBatch;
+
+    RpcRoutes(PoolCalls calls, Access access, RequestBodies bodies, Duration globalTimeout, int maxBatch) {
+        this.calls = calls;
+        this.access = access;
+        this.bodies = bodies;
+        this.globalTimeout = globalTimeout;
+        this.maxBatch = maxBatch;
+    }
+
+    void register(JavalinConfig config) {
+        config.routes.post(PATH, this::rpc);
+    }
+
+    /** What a call shares with the others of its HTTP request. */
+    private record Shared(ApiClient who, String routeKey, long deadline) {}
+
+    private void rpc(Context ctx) {
+        Shared shared = new Shared(access.caller(ctx), ctx.header(PoolRoutes.ROUTE_KEY_HEADER),
+                System.currentTimeMillis() + PoolRoutes.timeout(ctx.header(PoolRoutes.TIMEOUT_HEADER), globalTimeout).toMillis());
+        String requestId = ErrorResponses.requestId(ctx);
+        JsonNode doc;
+        try {
+            doc = bodies.parse(ctx.bodyAsBytes());
+        } catch (RequestBodies.Refused e) {
+            ErrorResponses.rpc(ctx, ErrorResponses.rpcError(NullNode.getInstance(), e.overLimit ? ErrorResponses.INVALID_REQUEST
+                    : ErrorResponses.PARSE_ERROR, KatamariError.of(ErrorCode.BAD_REQUEST, e.getMessage()), requestId));
+            return;
+        }
+        if (doc == null) {
+            ErrorResponses.rpc(ctx, invalid(NullNode.getInstance(), "the body is empty; send a request object or a batch", requestId));
+            return;
+        }
+        if (!doc.isArray()) {
+            CompletableFuture<ObjectNode> answer = one(shared, doc, requestId, version -> ctx.header(ErrorResponses.VERSION_HEADER, version));
+            ctx.future(() -> answer.thenAccept(a -> ErrorResponses.rpc(ctx, a)));
+            return;
+        }
+        if (doc.isEmpty() || doc.size() > maxBatch) {
+            ErrorResponses.rpc(ctx, invalid(NullNode.getInstance(), doc.isEmpty() ? "an empty batch"
+                    : "a batch of " + doc.size() + " calls; at most " + maxBatch + " (gateway.maxBatch)", requestId));
+            return;
+        }
+        List<CompletableFuture<ObjectNode>> answers = new ArrayList<>();
+        for (int i = 0; i < doc.size(); i++) {
+            answers.add(one(shared, doc.get(i), requestId + "-" + (i + 1), version -> { }));
+        }
+        ctx.future(() -> CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenAccept(done -> {
+            ArrayNode out = WireCodec.mapper().createArrayNode();
+            answers.stream().map(CompletableFuture::join).filter(a -> a != null).forEach(out::add);
+            ErrorResponses.rpc(ctx, out.isEmpty() ? null : out);
+        }));
+    }
+
+    /**
+     * One request object of a body or batch.
+     *
+     * @return its response, or null for a notification (which is never answered)
+     */
+    private CompletableFuture<ObjectNode> one(Shared shared, JsonNode call, String id, Consumer<String> routedTo) {
+        if (!(call instanceof ObjectNode c)) {
+            return done(invalid(NullNode.getInstance(), "a request must be an object, not " + kind(call), id));
+        }
+        JsonNode rpcId = c.get("id");
+        boolean notification = rpcId == null;
+        if (rpcId != null && !rpcId.isTextual() && !rpcId.isNumber() && !rpcId.isNull()) {
+            return done(invalid(NullNode.getInstance(), "'id' must be a string, a number or null, not " + kind(rpcId), id));
+        }
+        JsonNode answerId = notification ? NullNode.getInstance() : rpcId;
+        if (!"2.0".equals(c.path("jsonrpc").textValue())) {
+            return done(invalid(answerId, "'jsonrpc' must be \"2.0\"", id));
+        }
+        JsonNode method = c.get("method");
+        if (method == null || !method.isTextual()) {
+            return done(invalid(answerId, "'method' must be a string such as \"<pool>.<method>\"", id));
+        }
+        JsonNode params = c.get("params");
+        if (params != null && !params.isObject() && !params.isArray()) {
+            return done(invalid(answerId, "'params' must be an object (or an array), not " + kind(params), id));
+        }
+        Matcher m = METHOD.matcher(method.textValue());
+        if (method.textValue().startsWith("rpc.") || !m.matches()) {
+            return notification ? done(null) : done(ErrorResponses.rpcError(answerId, ErrorResponses.METHOD_NOT_FOUND,
+                    KatamariError.of(ErrorCode.METHOD_NOT_FOUND, method.textValue().startsWith("rpc.")
+                            ? "methods starting with 'rpc.' are reserved by JSON-RPC 2.0"
+                            : "method '" + method.textValue() + "' is not '<pool>.<method>' or '<pool>@<version>.<method>'"), id));
+        }
+        if (params != null && params.isArray()) {
+            return notification ? done(null) : done(ErrorResponses.rpcError(answerId, ErrorResponses.INVALID_PARAMS,
+                    KatamariError.of(ErrorCode.BAD_REQUEST, "Katamari methods take named params: an object, not an array"), id));
+        }
+        ObjectNode args = params == null ? WireCodec.mapper().createObjectNode() : (ObjectNode) params;
+        PoolCalls.Target target = new PoolCalls.Target(m.group(1), m.group(2), shared.routeKey());
+        Request request = new Request(m.group(3), args);
+        try {
+            if (notification) {
+                calls.notify(shared.who(), target, id, request, shared.deadline());
+                return done(null);
+            }
+            PoolCalls.Call sent = calls.call(shared.who(), target, id, request, shared.deadline());
+            routedTo.accept(sent.routed().version());
+            return sent.answer().thenApply(a -> ErrorResponses.rpcAnswer(answerId, a.reply()));
+        } catch (GatewayException e) {
+            if (notification) {
+                LOG.debug("notification {} to {} refused: {} {}", id, method.textValue(), e.code().wire(), e.getMessage());
+                return done(null);
+            }
+            return done(ErrorResponses.rpcError(answerId, ErrorResponses.rpcCode(e.code()), KatamariError.of(e.code(), e.getMessage()), id));
+        }
+    }
+
+    private static ObjectNode invalid(JsonNode id, String why, String requestId) {
+        return ErrorResponses.rpcError(id, ErrorResponses.INVALID_REQUEST, KatamariError.of(ErrorCode.BAD_REQUEST, why), requestId);
+    }
+
+    private static CompletableFuture<ObjectNode> done(ObjectNode answer) {
+        return CompletableFuture.completedFuture(answer);
+    }
+
+    private static String kind(JsonNode n) {
+        return n.getNodeType().name().toLowerCase();
+    }
+}

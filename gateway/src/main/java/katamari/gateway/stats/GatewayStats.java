@@ -1,0 +1,229 @@
+package katamari.gateway.stats;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.distribution.ValueAtPercentile;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import katamari.cluster.GatewayBeat;
+import katamari.cluster.WorkerBeat;
+import katamari.config.KafkaSettings;
+import katamari.gateway.calls.Backpressure;
+import katamari.gateway.routing.PoolDirectory;
+import katamari.topics.ErrorCode;
+
+/**
+ * What this gateway saw, per pool-version: calls and their outcomes (by error code), requests per second, latency
+ * percentiles, calls pending; plus what the cluster says about instances (from the workers' heartbeats) and queue
+ * depth (from the share groups' lag). {@link #view} is {@code GET /stats}; {@link #prometheus()} is
+ * {@code GET /metrics}, both read from the same Micrometer meters.
+ *
+ * <p>Error codes from chassis are free strings on the wire; they are counted under their known code
+ * ({@code handler_error} for anything unknown) so that a chassis cannot grow the number of meters without bound,
+ * and only pool-versions the gateway routes to get meters.
+ */
+public final class GatewayStats implements AutoCloseable {
+    private static final String OK = "ok";
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Map<String, VersionMeters> meters = new ConcurrentHashMap<>();
+    private final PoolDirectory directory;
+    private final Backpressure backpressure;
+    private final Supplier<Map<String, WorkerBeat>> workers;
+    private final QueueDepths queues;
+    private final String gatewayId;
+    private final long startNanos = System.nanoTime();
+    private volatile Map<String, InstanceCounts> instances = Map.of();
+    private volatile Map<String, Long> depths = Map.of();
+
+    /** @param workers the workers' heartbeats, or null without a cluster (instances are then unknown) */
+    public GatewayStats(String gatewayId, PoolDirectory directory, Backpressure backpressure, Supplier<Map<String, WorkerBeat>> workers,
+                        KafkaSettings kafka) {
+        this.gatewayId = gatewayId;
+        this.directory = directory;
+        this.backpressure = backpressure;
+        this.workers = workers;
+        this.queues = new QueueDepths(kafka);
+        registry.config().commonTags("gateway", gatewayId);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+    }
+
+    private final class VersionMeters {
+        final String pool;
+        final String version;
+        final Timer latency;
+        final Map<String, Counter> outcomes = new ConcurrentHashMap<>();
+        final RateWindow rate = new RateWindow();
+
+        VersionMeters(String pool, String version) {
+            this.pool = pool;
+            this.version = version;
+            String key = pool + "/" + version;
+            Tags tags = Tags.of("pool", pool, "version", version);
+            latency = Timer.builder("katamari.gateway.latency").description("time from publishing a request to its answer")
+                    .tags(tags).publishPercentiles(0.5, 0.99).distributionStatisticExpiry(Duration.ofMinutes(1))
+                    .distributionStatisticBufferLength(3).register(registry);
+            Gauge.builder("katamari.gateway.pending", () -> backpressure.pending(key))
+                    .description("calls waiting for a reply at this gateway").tags(tags).register(registry);
+            if (workers != null) {
+                Gauge.builder("katamari.instances.available", () -> counts(key).available()).tags(tags).register(registry);
+                Gauge.builder("katamari.instances.busy", () -> counts(key).busy()).tags(tags).register(registry);
+                Gauge.builder("katamari.instances.running", () -> counts(key).running()).tags(tags).register(registry);
+                Gauge.builder("katamari.instances.restarts", () -> counts(key).restarts()).tags(tags).register(registry);
+            }
+            Gauge.builder("katamari.queue.depth", () -> depths.getOrDefault(key, -1L) < 0 ? Double.NaN : depths.get(key))
+                    .description("records of the request topic not yet acknowledged by the share group (NaN: unknown)")
+                    .tags(tags).register(registry);
+        }
+
+        void count(String outcome) {
+            outcomes.computeIfAbsent(outcome, o -> Counter.builder("katamari.gateway.calls")
+                    .description("calls by outcome: ok or an error code").tags("pool", pool, "version", version, "outcome", o)
+                    .register(registry)).increment();
+            rate.add();
+        }
+    }
+
+    private VersionMeters meters(String pool, String version) {
+        return meters.computeIfAbsent(pool + "/" + version, k -> new VersionMeters(pool, version));
+    }
+
+    private InstanceCounts counts(String key) {
+        return instances.getOrDefault(key, InstanceCounts.NONE);
+    }
+
+    /** A call answered by a pool (or timed out waiting): {@code errorCode} null means success. */
+    public void answered(String pool, String version, String errorCode, long nanos) {
+        VersionMeters m = meters(pool, version);
+        m.latency.record(nanos, TimeUnit.NANOSECONDS);
+        m.count(errorCode == null ? OK : ErrorCode.fromWire(errorCode).orElse(ErrorCode.HANDLER_ERROR).wire());
+    }
+
+    /** A call the gateway refused after routing it (e.g. {@code overloaded}). */
+    public void refused(String pool, String version, ErrorCode code) {
+        meters(pool, version).count(code.wire());
+    }
+
+    /** Refreshes what comes from outside the gateway (heartbeats, share-group lag), for a view or a scrape. */
+    private void refresh() {
+        if (workers != null) {
+            instances = InstanceCounts.of(workers.get().values());
+        }
+        List<String> keys = new ArrayList<>();
+        directory.pools().forEach((pool, versions) -> versions.forEach(v -> {
+            keys.add(v.definition().key());
+            meters(pool, v.name());
+        }));
+        depths = queues.depths(keys);
+    }
+
+    /** {@code GET /stats}: every pool the caller may see, with its versions. */
+    public Map<String, Object> view(Predicate<String> poolVisible) {
+        refresh();
+        Map<String, Object> pools = new TreeMap<>();
+        directory.pools().forEach((pool, versions) -> {
+            if (!poolVisible.test(pool)) {
+                return;
+            }
+            Map<String, Object> byVersion = new LinkedHashMap<>();
+            for (PoolDirectory.Version v : versions) {
+                byVersion.put(v.name(), version(meters(pool, v.name()), v.weight()));
+            }
+            pools.put(pool, byVersion);
+        });
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("gateway", gatewayId);
+        out.put("uptimeSeconds", (System.nanoTime() - startNanos) / 1_000_000_000L);
+        out.put("rateWindowSeconds", RateWindow.SECONDS);
+        out.put("pools", pools);
+        return out;
+    }
+
+    private Map<String, Object> version(VersionMeters m, int weight) {
+        String key = m.pool + "/" + m.version;
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("weight", weight);
+        long requests = 0;
+        Map<String, Long> errors = new TreeMap<>();
+        for (Map.Entry<String, Counter> e : m.outcomes.entrySet()) {
+            long n = (long) e.getValue().count();
+            requests += n;
+            if (!e.getKey().equals(OK)) {
+                errors.put(e.getKey(), n);
+            }
+        }
+        v.put("requests", requests);
+        v.put("requestsPerSecond", Math.round(m.rate.perSecond() * 100) / 100.0);
+        Map<String, Object> latency = new LinkedHashMap<>();
+        for (ValueAtPercentile p : m.latency.takeSnapshot().percentileValues()) {
+            latency.put(p.percentile() == 0.5 ? "p50" : "p99", Math.round(p.value(TimeUnit.MILLISECONDS) * 100) / 100.0);
+        }
+        v.put("latencyMs", latency);
+        v.put("errors", errors);
+        v.put("pending", backpressure.pending(key));
+        v.put("maxPending", backpressure.max());
+        if (workers != null) {
+            InstanceCounts c = counts(key);
+            v.put("instances", Map.of("running", c.running(), "available", c.available(), "busy", c.busy(),
+                    "restarts", c.restarts(), "degraded", c.degraded()));
+        }
+        Long depth = depths.get(key);
+        if (depth != null) {
+            v.put("queueDepth", depth);
+        }
+        return v;
+    }
+
+    /** Outcomes that are the version's fault (a rollout rolls back on them), not the client's. */
+    private static final java.util.Set<String> FAILURES = java.util.Set.of(ErrorCode.HANDLER_ERROR.wire(),
+            ErrorCode.INSTANCE_CRASHED.wire(), ErrorCode.TIMEOUT.wire(), ErrorCode.INTERNAL.wire());
+
+    /** Cumulative counts per {@code pool/version}, for the gateway's heartbeat. */
+    public Map<String, GatewayBeat.Traffic> traffic() {
+        Map<String, GatewayBeat.Traffic> out = new TreeMap<>();
+        meters.forEach((key, m) -> {
+            long requests = 0;
+            long failures = 0;
+            for (Map.Entry<String, Counter> e : m.outcomes.entrySet()) {
+                long n = (long) e.getValue().count();
+                requests += n;
+                if (FAILURES.contains(e.getKey())) {
+                    failures += n;
+                }
+            }
+            out.put(key, new GatewayBeat.Traffic(requests, failures, backpressure.pending(key)));
+        });
+        return out;
+    }
+
+    /** {@code GET /metrics}: Prometheus text format. */
+    public String prometheus() {
+        refresh();
+        return registry.scrape();
+    }
+
+    @Override
+    public void close() {
+        queues.close();
+        registry.close();
+    }
+}

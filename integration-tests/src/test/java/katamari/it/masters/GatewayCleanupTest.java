@@ -1,0 +1,67 @@
+package katamari.it.masters;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.hazelcast.core.HazelcastInstance;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import katamari.cluster.HazelcastSetup;
+import katamari.config.ClusterSettings;
+import katamari.config.GatewaySettings;
+import katamari.config.KafkaSettings;
+import katamari.config.KatamariConfig;
+import katamari.config.WorkerSettings;
+import katamari.dispatcher.Dispatcher;
+import katamari.gateway.Gateway;
+import katamari.it.support.KafkaFixture;
+import org.apache.kafka.clients.admin.Admin;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+/** The master deletes the reply topic of a gateway gone for longer than {@code cluster.gatewayTtl}. */
+class GatewayCleanupTest {
+    @Test
+    void the_reply_topic_of_a_gateway_gone_past_the_ttl_is_deleted() throws Exception {
+        int memberPort = freePort();
+        int adminPort = freePort();
+        ClusterSettings cluster = new ClusterSettings("it-" + UUID.randomUUID().toString().substring(0, 8), "127.0.0.1",
+                memberPort, List.of("127.0.0.1:" + memberPort), 0, null, null, null, null, "127.0.0.1", adminPort, "k-" + UUID.randomUUID(),
+                false, null, null, 8, Duration.ofSeconds(2));
+        KatamariConfig config = new KatamariConfig(KafkaSettings.defaults().withBootstrap(KafkaFixture.bootstrapServers()),
+                GatewaySettings.defaults().withPort(0).withOpen(true), WorkerSettings.defaults(), List.of(), cluster);
+        try (Dispatcher dispatcher = new Dispatcher(config)) {
+            dispatcher.start();
+            Awaitility.await("leader").atMost(Duration.ofSeconds(30)).until(dispatcher::isLeader);
+            HazelcastInstance client = HazelcastSetup.startClient(cluster, "it-gateway");
+            Gateway gateway = new Gateway(config, client);
+            try {
+                gateway.start();
+                Awaitility.await("gateway ready").atMost(Duration.ofSeconds(30)).until(gateway::isReady);
+                assertTrue(topics().contains(gateway.replyTopic()));
+            } finally {
+                gateway.close();
+                client.shutdown();
+            }
+            Awaitility.await("reply topic deleted").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
+                    .until(() -> !topics().contains(gateway.replyTopic()));
+        }
+    }
+
+    private static java.util.Set<String> topics() throws Exception {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", KafkaFixture.bootstrapServers());
+        try (Admin admin = Admin.create(p)) {
+            return admin.listTopics().names().get();
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
