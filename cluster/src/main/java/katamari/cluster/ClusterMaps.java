@@ -13,6 +13,8 @@ public final class ClusterMaps {
     public static final String POOLS = "katamari.pools";
     /** worker id → {@link Placement} */
     public static final String PLACEMENTS = "katamari.placements";
+    /** worker id → {@link Drain}: workers an operator drained; written by the master. */
+    public static final String DRAINS = "katamari.drains";
     /** worker id → {@link WorkerBeat} */
     public static final String WORKERS = "katamari.workers";
     /** gateway id → {@link GatewayBeat} */

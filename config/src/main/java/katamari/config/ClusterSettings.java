@@ -70,7 +70,7 @@ public record ClusterSettings(
         if (sessionTtl.toSeconds() < 2 * sessionHeartbeat.toSeconds() || sessionTtl.toMillis() % 1000 != 0 || sessionHeartbeat.toMillis() % 1000 != 0) {
             throw new IllegalArgumentException("cluster.sessionTtl and sessionHeartbeat are whole seconds, the TTL at least twice the heartbeat");
         }
-        memberTimeout = positive("memberTimeout", memberTimeout, Duration.ofSeconds(5));
+        memberTimeout = positive("memberTimeout", memberTimeout, Duration.ofSeconds(10));
         cpMemberRemoval = positive("cpMemberRemoval", cpMemberRemoval, Duration.ofSeconds(30));
         adminHost = adminHost == null || adminHost.isBlank() ? "127.0.0.1" : adminHost;
         if (adminPort < 0 || adminPort > 65535) {

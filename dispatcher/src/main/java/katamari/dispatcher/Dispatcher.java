@@ -184,6 +184,7 @@ public final class Dispatcher implements AutoCloseable {
         out.put("masters", masters);
         Map<String, int[]> usage = new TreeMap<>();
         List<Map<String, Object>> workers = new ArrayList<>();
+        java.util.Set<String> drained = master.drained();
         int capacity = 0;
         for (WorkerBeat w : new TreeMap<>(mirrors.workers().snapshot()).values()) {
             int available = 0;
@@ -206,7 +207,8 @@ public final class Dispatcher implements AutoCloseable {
             workers.add(ordered("id", w.id(), "host", String.valueOf(w.host()), "capacity", w.capacity(),
                     "heartbeatAgeMs", mirrors.workers().lastHeard(w.id()), "instances", w.instances().size(),
                     "available", available, "inUse", inUse,
-                    "placement", placement == null ? Map.of() : placement.instances(), "refused", w.refused()));
+                    "placement", placement == null ? Map.of() : placement.instances(), "refused", w.refused(),
+                    "draining", drained.contains(w.id())));
         }
         out.put("workers", workers);
         Map<String, Integer> unplaced = master.unplaced();
@@ -295,6 +297,11 @@ public final class Dispatcher implements AutoCloseable {
         @Override
         public List<String> delete(String pool, String version) {
             return master.delete(pool, version);
+        }
+
+        @Override
+        public katamari.cluster.Drain drain(String worker, boolean draining) {
+            return master.drain(worker, draining);
         }
     }
 

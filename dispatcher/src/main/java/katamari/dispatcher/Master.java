@@ -200,6 +200,31 @@ final class Master implements AutoCloseable {
         });
     }
 
+    /**
+     * Drains a worker (it keeps what is in flight, then runs nothing: its placement becomes empty) or undrains it.
+     * Stored as fenced metadata, so a new master keeps the drain.
+     */
+    katamari.cluster.Drain drain(String worker, boolean draining) {
+        return call(fence -> {
+            katamari.cluster.Drain next = new katamari.cluster.Drain(worker, draining, fence);
+            store.put(fence, ClusterMaps.DRAINS, worker, next);
+            LOG.info("worker {} {}", worker, draining ? "drained by the operator: its instances stop" : "undrained: it gets work again");
+            place(term);
+            return next;
+        });
+    }
+
+    /** Workers an operator drained. */
+    java.util.Set<String> drained() {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        decodeAll(ClusterMaps.DRAINS, katamari.cluster.Drain.class).forEach((id, d) -> {
+            if (d.draining()) {
+                out.add(id);
+            }
+        });
+        return out;
+    }
+
     /** @return the keys removed (empty if none matched) */
     List<String> delete(String pool, String version) {
         return call(fence -> {
@@ -324,7 +349,9 @@ final class Master implements AutoCloseable {
     }
 
     private void place(Term t) {
+        java.util.Set<String> drained = drained();
         List<Placer.Worker> workers = liveWorkers(t).stream()
+                .filter(b -> !drained.contains(b.id())) // a drained worker gets the empty placement of a gone one
                 .map(b -> new Placer.Worker(b.id(), b.capacity(), b.refused().keySet())).toList();
         Map<String, Integer> wanted = new TreeMap<>();
         catalog.forEach((key, p) -> wanted.put(key, p.definition().instances()));

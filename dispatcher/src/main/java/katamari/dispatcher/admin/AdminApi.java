@@ -83,6 +83,8 @@ public final class AdminApi implements AutoCloseable {
         c.routes.patch("/pools/{pool}", this::weights);
         c.routes.delete("/pools/{pool}/{version}", ctx -> delete(ctx, ctx.pathParam("version")));
         c.routes.delete("/pools/{pool}", ctx -> delete(ctx, null));
+        c.routes.post("/workers/{worker}/drain", ctx -> drain(ctx, true));
+        c.routes.delete("/workers/{worker}/drain", ctx -> drain(ctx, false));
         c.routes.exception(AdminException.class, (e, ctx) -> error(ctx, e.status(), e.code(), e.getMessage()));
         c.routes.exception(NotLeaderException.class, (e, ctx) -> {
             ctx.header("Retry-After", "1");
@@ -122,6 +124,23 @@ public final class AdminApi implements AutoCloseable {
         }
         boolean existed = backend.pools().stream().anyMatch(p -> p.key().equals(requested.key()));
         json(ctx, existed ? 200 : 201, view(backend.upsert(requested)));
+    }
+
+    /**
+     * {@code POST /workers/{id}/drain}: the master places nothing more on the worker, which finishes what it holds
+     * and stops its instances; {@code DELETE} gives it work again.
+     */
+    private void drain(Context ctx, boolean draining) throws IOException, InterruptedException {
+        String worker = ctx.pathParam("worker");
+        if (!katamari.topics.Names.isValid(worker)) {
+            throw new AdminException(400, "bad_request", "'" + worker + "' is not a worker id");
+        }
+        if (!backend.isLeader()) {
+            forward(ctx);
+            return;
+        }
+        var d = backend.drain(worker, draining);
+        json(ctx, 200, Map.of("worker", d.worker(), "draining", d.draining()));
     }
 
     /** {@code PATCH /pools/{pool}} with {@code {"weights": {"v1": 90, "v2": 10}}}: versions not named keep their weight. */

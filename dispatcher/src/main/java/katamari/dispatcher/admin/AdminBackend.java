@@ -27,6 +27,9 @@ public interface AdminBackend {
      */
     List<PoolVersion> setWeights(String pool, Map<String, Integer> weights);
 
+    /** Master only: drains a worker (nothing placed on it; in-flight requests finish) or undrains it. */
+    katamari.cluster.Drain drain(String worker, boolean draining);
+
     /** Master only: deletes one version, or every version when {@code version} is null; returns the keys removed. */
     List<String> delete(String pool, String version);
 }

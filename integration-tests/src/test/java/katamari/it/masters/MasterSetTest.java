@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.hazelcast.core.HazelcastInstance;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -28,6 +29,7 @@ import katamari.gateway.Gateway;
 import katamari.it.support.Http;
 import katamari.it.support.KafkaFixture;
 import katamari.it.support.Katamari;
+import katamari.worker.InstanceStatus;
 import katamari.worker.WorkerAgent;
 import katamari.worker.membership.WorkerMembership;
 import org.awaitility.Awaitility;
@@ -131,6 +133,32 @@ class MasterSetTest {
         Awaitility.await("deleted pool is 404").atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20))
                 .until(() -> "pool_not_found".equals(call(pool, "x", "200").errorCode()));
         assertEquals(404, Admin.call("GET", admin(1) + "/pools/" + pool, KEY, null).status());
+    }
+
+    @Test
+    void a_drained_worker_finishes_what_it_holds_then_runs_nothing_until_undrained() {
+        String pool = "d" + UUID.randomUUID().toString().substring(0, 6);
+        assertEquals(201, Admin.call("PUT", admin(0) + "/pools/" + pool + "/v1", KEY, echoBody(1)).status());
+        Awaitility.await("an instance of " + pool).atMost(Duration.ofSeconds(60)).until(() -> running(pool) == 1);
+        var slow = Http.postAsync("http://127.0.0.1:" + gateway.port() + "/pools/" + pool + "/sleep", "{\"ms\":1500}",
+                "Katamari-Timeout-Ms", "20000");
+        Awaitility.await("busy").atMost(Duration.ofSeconds(20)).until(() -> worker.status().stream()
+                .anyMatch(s -> s.pool().equals(pool) && s.state() == InstanceStatus.State.BUSY));
+
+        Admin.Reply drained = Admin.call("POST", admin(1) + "/workers/" + worker.id() + "/drain", KEY, null); // via a standby
+        assertEquals(200, drained.status(), drained.body().toString());
+        assertEquals(200, slow.join().status(), "the request in flight is finished, not dropped");
+        Awaitility.await("nothing runs on the drained worker").atMost(Duration.ofSeconds(30)).until(() -> running(pool) == 0);
+        Awaitility.await("the cluster view says so").atMost(Duration.ofSeconds(10)).until(() -> Admin.call("GET", admin(0) + "/cluster", KEY, null)
+                .body().path("workers").findValues("draining").stream().anyMatch(JsonNode::asBoolean));
+
+        assertEquals(200, Admin.call("DELETE", admin(0) + "/workers/" + worker.id() + "/drain", KEY, null).status());
+        Awaitility.await("work again once undrained").atMost(Duration.ofSeconds(60)).until(() -> running(pool) == 1);
+        assertEquals(200, Admin.call("DELETE", admin(0) + "/pools/" + pool, KEY, null).status());
+    }
+
+    private static long running(String pool) {
+        return worker.status().stream().filter(s -> s.pool().equals(pool) && s.state() != InstanceStatus.State.STOPPED).count();
     }
 
     @Test

@@ -55,7 +55,7 @@ final class ProcessCluster implements AutoCloseable {
                   cpMemberCount: %d
                   sessionTtl: 4s
                   sessionHeartbeat: 1s
-                  memberTimeout: 4s
+                  memberTimeout: 10s
                   workerHeartbeat: 1s
                   workerTtl: 4s
                   workerCapacity: 8
