@@ -83,15 +83,7 @@ public final class KatamariClient implements AutoCloseable {
      */
     public CompletableFuture<Answer> call(String pool, String version, String id, Request request, long deadlineMillis, String pin) {
         CompletableFuture<Answer> answer = correlator.expect(id, deadlineMillis);
-        List<Header> headers = new ArrayList<>(List.of(
-                header(HeaderNames.ID, id),
-                header(HeaderNames.REPLY_TO, replyTopic),
-                header(HeaderNames.DEADLINE, Long.toString(deadlineMillis))));
-        if (pin != null) {
-            headers.add(header(HeaderNames.VERSION_PIN, pin));
-        }
-        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(TopicNames.requests(pool, version),
-                null, (byte[]) null, WireCodec.encodeRequest(request), headers);
+        ProducerRecord<byte[], byte[]> record = requestRecord(pool, version, id, request, deadlineMillis, pin, replyTopic);
         try {
             producer.send(record, (metadata, error) -> {
                 if (error != null) {
@@ -109,26 +101,34 @@ public final class KatamariClient implements AutoCloseable {
      * failure is only logged by the agent). The future completes once Kafka has the request, or fails if it refused it.
      */
     public CompletableFuture<Void> send(String pool, String version, String id, Request request, long deadlineMillis, String pin) {
-        List<Header> headers = new ArrayList<>(List.of(
-                header(HeaderNames.ID, id),
-                header(HeaderNames.DEADLINE, Long.toString(deadlineMillis))));
-        if (pin != null) {
-            headers.add(header(HeaderNames.VERSION_PIN, pin));
-        }
         CompletableFuture<Void> sent = new CompletableFuture<>();
         try {
-            producer.send(new ProducerRecord<>(TopicNames.requests(pool, version), null, (byte[]) null, WireCodec.encodeRequest(request), headers),
-                    (metadata, error) -> {
-                        if (error != null) {
-                            sent.completeExceptionally(error);
-                        } else {
-                            sent.complete(null);
-                        }
-                    });
+            producer.send(requestRecord(pool, version, id, request, deadlineMillis, pin, null), (metadata, error) -> {
+                if (error != null) {
+                    sent.completeExceptionally(error);
+                } else {
+                    sent.complete(null);
+                }
+            });
         } catch (RuntimeException e) {
             sent.completeExceptionally(e);
         }
         return sent;
+    }
+
+    /** A request record with DESIGN.md's headers; no {@code katamari-reply-to} when {@code replyTo} is null. */
+    private static ProducerRecord<byte[], byte[]> requestRecord(String pool, String version, String id, Request request,
+                                                                long deadlineMillis, String pin, String replyTo) {
+        List<Header> headers = new ArrayList<>();
+        headers.add(header(HeaderNames.ID, id));
+        if (replyTo != null) {
+            headers.add(header(HeaderNames.REPLY_TO, replyTo));
+        }
+        headers.add(header(HeaderNames.DEADLINE, Long.toString(deadlineMillis)));
+        if (pin != null) {
+            headers.add(header(HeaderNames.VERSION_PIN, pin));
+        }
+        return new ProducerRecord<>(TopicNames.requests(pool, version), null, (byte[]) null, WireCodec.encodeRequest(request), headers);
     }
 
     private void refused(String id, String pool, String version, Exception e) {
