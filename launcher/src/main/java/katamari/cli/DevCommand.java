@@ -13,6 +13,7 @@ import katamari.gateway.Gateway;
 import katamari.kafka.embedded.EmbeddedKafka;
 import katamari.worker.WorkerAgent;
 import katamari.worker.membership.WorkerMembership;
+import katamari.worker.metrics.WorkerMetrics;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -74,6 +75,8 @@ final class DevCommand implements Callable<Integer> {
         if (!membership.awaitFirstPlacement(Duration.ofSeconds(30)) || !worker.awaitInstances(config.worker().launchTimeout().plusSeconds(10))) {
             step(t0, "warning: not every instance said hello yet; see the log above");
         }
+        WorkerMetrics workerMetrics = roles.add(new WorkerMetrics(worker));
+        step(t0, "worker metrics on http://127.0.0.1:" + workerMetrics.serve("127.0.0.1", 0) + "/metrics");
         step(t0, "gateway: starting on http://" + config.gateway().host() + ":" + port);
         if (config.gateway().apiKeys().isEmpty()) {
             step(t0, "WARNING: the gateway is OPEN (no gateway.apiKeys): anyone who reaches it may call every pool; dev only, keep this box private");

@@ -6,6 +6,7 @@ import katamari.cluster.HazelcastSetup;
 import katamari.config.KatamariConfig;
 import katamari.worker.WorkerAgent;
 import katamari.worker.membership.WorkerMembership;
+import katamari.worker.metrics.WorkerMetrics;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -22,11 +23,18 @@ final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--standalone", description = "run the config file's pools without a cluster (no Hazelcast, no master)")
     boolean standalone;
 
+    @Option(names = "--metrics-port", description = "serve GET /metrics (Prometheus) on 127.0.0.1 at this port (0: any free port)")
+    Integer metricsPort;
+
     @Override
     public Integer call() throws Exception {
         KatamariConfig c = cluster.apply(options.load());
         Roles roles = new Roles();
         WorkerAgent worker = roles.add(new WorkerAgent(c));
+        if (metricsPort != null) {
+            WorkerMetrics metrics = roles.add(new WorkerMetrics(worker));
+            System.out.println("worker metrics on http://127.0.0.1:" + metrics.serve("127.0.0.1", metricsPort) + "/metrics");
+        }
         if (standalone) {
             worker.start();
             System.out.println("worker " + worker.id() + " running the config file's " + c.pools().size() + " pool-version(s), no cluster");

@@ -1,0 +1,83 @@
+package katamari.worker.metrics;
+
+import com.sun.net.httpserver.HttpServer;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import katamari.worker.InstanceStatus;
+import katamari.worker.WorkerAgent;
+
+/**
+ * {@code GET /metrics} of a worker agent, in Prometheus format: its instances by pool, version and state, their
+ * restarts and degraded slots, and the agent's JVM. The worker has no other HTTP surface, so this is the JDK's
+ * small HTTP server on its own port, bound to the given host (127.0.0.1 unless configured otherwise).
+ */
+public final class WorkerMetrics implements AutoCloseable {
+    private final WorkerAgent agent;
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final MultiGauge instances;
+    private final MultiGauge restarts;
+    private final MultiGauge degraded;
+    private HttpServer server;
+
+    public WorkerMetrics(WorkerAgent agent) {
+        this.agent = agent;
+        this.instances = MultiGauge.builder("katamari.worker.instances").description("instances by pool, version and state").register(registry);
+        this.restarts = MultiGauge.builder("katamari.worker.instance.restarts").description("restarts after failures, per pool-version").register(registry);
+        this.degraded = MultiGauge.builder("katamari.worker.degraded.slots").description("slots whose launches keep failing").register(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+    }
+
+    /** The Prometheus text, sampled now. */
+    public String scrape() {
+        List<InstanceStatus> status = agent.status();
+        Map<Tags, Long> byState = new TreeMap<>(java.util.Comparator.comparing(Tags::toString));
+        status.forEach(s -> byState.merge(Tags.of("pool", s.pool(), "version", s.version(), "state", s.state().name()), 1L, Long::sum));
+        instances.register(byState.entrySet().stream().map(e -> MultiGauge.Row.of(e.getKey(), e.getValue())).collect(Collectors.toList()), true);
+        Map<String, List<InstanceStatus>> byPool = status.stream().collect(Collectors.groupingBy(s -> s.pool() + "\n" + s.version()));
+        restarts.register(byPool.values().stream().map(l -> MultiGauge.Row.of(tags(l.get(0)), l.stream().mapToInt(InstanceStatus::restarts).sum()))
+                .collect(Collectors.toList()), true);
+        degraded.register(byPool.values().stream().map(l -> MultiGauge.Row.of(tags(l.get(0)), l.stream().filter(InstanceStatus::degraded).count()))
+                .collect(Collectors.toList()), true);
+        return registry.scrape();
+    }
+
+    private static Tags tags(InstanceStatus s) {
+        return Tags.of("pool", s.pool(), "version", s.version());
+    }
+
+    /** Serves {@code /metrics} on {@code host:port} (0: any free port); returns the port. */
+    public int serve(String host, int port) throws IOException {
+        server = HttpServer.create(new InetSocketAddress(host, port), 0);
+        server.createContext("/metrics", exchange -> {
+            byte[] body = scrape().getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        server.start();
+        return server.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+        if (server != null) {
+            server.stop(0);
+        }
+        registry.close();
+    }
+}
