@@ -142,7 +142,7 @@ class RolloutTest {
                             failures.add(version + " " + r.status() + " " + r.body());
                         }
                         total.incrementAndGet();
-                        sleep(10);
+                        sleep(10); // pacing: a steady stream of callers, not a wait for a condition
                     }
                 }, "load-" + c);
                 t.setDaemon(true);
@@ -158,10 +158,7 @@ class RolloutTest {
 
         void awaitMore(int n) {
             int target = total.get() + n;
-            long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            while (total.get() < target && System.nanoTime() < until) {
-                sleep(20);
-            }
+            org.awaitility.Awaitility.await(n + " more requests answered").atMost(Duration.ofSeconds(20)).until(() -> total.get() >= target);
         }
 
         void assertNoFailures() {
