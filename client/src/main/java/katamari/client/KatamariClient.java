@@ -70,11 +70,6 @@ public final class KatamariClient implements AutoCloseable {
         return state.get() == State.STARTED && correlator.isReady();
     }
 
-    /** How many replies are awaited right now. */
-    public int pending() {
-        return correlator.pendingCount();
-    }
-
     /**
      * Publishes a request to {@code katamari.requests.<pool>.<version>} and returns its answer: the reply, a
      * {@code timeout} error at {@code deadlineMillis}, or {@code overloaded} if Kafka refused the request.

@@ -76,10 +76,6 @@ final class ReplyCorrelator implements AutoCloseable {
         return ready && state.get() == State.RUNNING;
     }
 
-    /** How many replies are awaited right now. */
-    public int pendingCount() {
-        return pending.size();
-    }
 
     /**
      * Registers a correlation id before its request is sent. The future completes with the reply, or with a

@@ -2,7 +2,6 @@ package katamari.topics;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.Objects;
 
 /** The value of a request record: {@code {"method": "echo", "args": {...}}}. */
 public record Request(String method, ObjectNode args) {
@@ -11,9 +10,5 @@ public record Request(String method, ObjectNode args) {
             throw new IllegalArgumentException("request has no method");
         }
         args = args == null ? JsonNodeFactory.instance.objectNode() : args;
-    }
-
-    public Request withArgs(ObjectNode newArgs) {
-        return new Request(method, Objects.requireNonNull(newArgs));
     }
 }

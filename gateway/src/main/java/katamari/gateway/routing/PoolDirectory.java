@@ -88,12 +88,6 @@ public final class PoolDirectory {
         return byPool.containsKey(pool);
     }
 
-    public Map<String, List<String>> versionsByPool() {
-        Map<String, List<String>> out = new LinkedHashMap<>();
-        byPool.forEach((pool, versions) -> out.put(pool, versions.stream().map(Version::name).toList()));
-        return out;
-    }
-
     /** FNV-1a (64 bit) of the key's UTF-8 bytes, as a fraction in [0, 1): stable across gateways and restarts. */
     static double fraction(String key) {
         long h = 0xcbf29ce484222325L;

@@ -72,10 +72,6 @@ public final class Instance implements AutoCloseable {
     }
 
     /** Starts the pool's command and waits for its hello. */
-    public static Instance launch(PoolDefinition pool, String instanceId, Duration launchTimeout) throws InstanceFailure {
-        return launch(pool, instanceId, launchTimeout, NestedCalls.UNAVAILABLE, pid -> { });
-    }
-
     /**
      * Starts the pool's command and waits for its hello; its nested calls go through {@code nested}.
      *
@@ -175,7 +171,7 @@ public final class Instance implements AutoCloseable {
     /** Resident set size from {@code /proc/<pid>/status}, in kB; -1 where that is unavailable. */
     public long rssKb() {
         try {
-            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc", Long.toString(process.pid()), "status"))) {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
                 if (line.startsWith("VmRSS:")) {
                     return Long.parseLong(line.replaceAll("[^0-9]", ""));
                 }

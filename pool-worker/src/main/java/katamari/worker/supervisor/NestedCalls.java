@@ -2,8 +2,6 @@ package katamari.worker.supervisor;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.concurrent.CompletableFuture;
-import katamari.topics.ErrorCode;
-import katamari.topics.KatamariError;
 import katamari.topics.Reply;
 
 /** How an instance's nested calls ({@code call_pool}) reach other pools: through the agent, under the outer deadline. */
@@ -11,8 +9,4 @@ import katamari.topics.Reply;
 public interface NestedCalls {
     /** Completes with the other pool's reply (a result or an error), never exceptionally. */
     CompletableFuture<Reply> call(String id, String pool, String method, ObjectNode args, long deadlineMillis);
-
-    /** For agents without a way to reach other pools. */
-    NestedCalls UNAVAILABLE = (id, pool, method, args, deadline) -> CompletableFuture.completedFuture(
-            Reply.failure(id, KatamariError.of(ErrorCode.POOL_NOT_FOUND, "this agent cannot make nested calls")));
 }
