@@ -22,6 +22,10 @@ import katamari.topics.Names;
  * @param weight     share of the pool's unpinned requests (relative to its sibling versions; 0 = only pinned
  *                   requests) this version starts with; null = 1. In a cluster the masters own the weight afterwards
  *                   (admin API), so it is only read when a pool-version is first loaded from the config file.
+ * @param prefetch   how many records per instance an agent may take from Kafka in one fetch (null = 1). More
+ *                   lets short requests flow at a higher rate (fewer round trips to the broker per request); the
+ *                   price is that records an agent took wait for its instances while another agent may be idle, so
+ *                   keep 1 for pools whose requests take long (docs/configuration.md).
  */
 public record PoolDefinition(
         String name,
@@ -34,9 +38,11 @@ public record PoolDefinition(
         Integer maxRequests,
         Map<String, String> env,
         List<String> inheritEnv,
-        @JsonInclude(JsonInclude.Include.NON_NULL) Integer weight) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) Integer weight,
+        @JsonInclude(JsonInclude.Include.NON_NULL) Integer prefetch) {
 
     public static final int MAX_WEIGHT = 1_000_000;
+    public static final int MAX_PREFETCH = 64;
 
     public PoolDefinition {
         Names.requireValid("pool", name);
@@ -68,12 +74,26 @@ public record PoolDefinition(
         if (weight != null && (weight < 0 || weight > MAX_WEIGHT)) {
             throw new IllegalArgumentException("pool " + name + "/" + version + ": weight must be 0-" + MAX_WEIGHT + ", was " + weight);
         }
+        if (prefetch != null && (prefetch < 1 || prefetch > MAX_PREFETCH)) {
+            throw new IllegalArgumentException("pool " + name + "/" + version + ": prefetch must be 1-" + MAX_PREFETCH + ", was " + prefetch);
+        }
+    }
+
+    /** Without a prefetch (it defaults to 1). */
+    public PoolDefinition(String name, String version, List<String> command, Integer instances, Duration timeout, Integer attempts,
+                          Integer maxRssMb, Integer maxRequests, Map<String, String> env, List<String> inheritEnv, Integer weight) {
+        this(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, null);
     }
 
     /** Without a weight (it defaults to 1). */
     public PoolDefinition(String name, String version, List<String> command, Integer instances, Duration timeout, Integer attempts,
                           Integer maxRssMb, Integer maxRequests, Map<String, String> env, List<String> inheritEnv) {
-        this(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, null);
+        this(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, null, null);
+    }
+
+    /** Records per instance an agent takes in one fetch: {@code prefetch}, or 1 when unset. */
+    public int prefetchPerInstance() {
+        return prefetch == null ? 1 : prefetch;
     }
 
     /** The weight to route by: {@code weight}, or 1 when unset. */
@@ -82,11 +102,11 @@ public record PoolDefinition(
     }
 
     public PoolDefinition withWeight(Integer newWeight) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, newWeight);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, newWeight, prefetch);
     }
 
     public PoolDefinition withVersion(String newVersion) {
-        return new PoolDefinition(name, newVersion, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight);
+        return new PoolDefinition(name, newVersion, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch);
     }
 
     public String key() {

@@ -136,6 +136,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void a_pool_prefetch_is_optional_and_checked() throws IOException {
+        KatamariConfig c = new ConfigLoader(Map.of()).read(yaml(
+                "pools:\n  - {name: e, version: v1, command: [x], prefetch: 8}\n  - {name: e, version: v2, command: [x]}\n"));
+        assertEquals(8, c.pool("e", "v1").orElseThrow().prefetchPerInstance());
+        assertEquals(1, c.pool("e", "v2").orElseThrow().prefetchPerInstance());
+        Path f = yaml("pools:\n  - {name: e, version: v1, command: [x], prefetch: 0}\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> new ConfigLoader(Map.of()).read(f));
+        assertTrue(e.getMessage().contains("prefetch must be 1-64"), e.getMessage());
+    }
+
+    @Test
     void the_shipped_dev_config_loads() {
         Path dev = Path.of("..", "etc", "katamari-dev.yaml");
         KatamariConfig c = new ConfigLoader(Map.of("KATAMARI_HOME", "/k")).read(dev);

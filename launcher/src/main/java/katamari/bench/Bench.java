@@ -1,5 +1,7 @@
 package katamari.bench;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -9,10 +11,49 @@ import java.util.List;
 public final class Bench {
     private Bench() {}
 
-    static final String ECHO_BODY = "{\"text\":\"" + "x".repeat(80) + "\"}";
+    /** What a request asks the echo chassis to do: {@code echo} (~100 bytes of JSON) or {@code sleep10} (sleep 10 ms). */
+    public enum Workload {
+        ECHO("echo", "{\"text\":\"" + "x".repeat(80) + "\"}"),
+        SLEEP10("sleep", "{\"ms\":10}");
+
+        final String method;
+        final String args;
+
+        Workload(String method, String args) {
+            this.method = method;
+            this.args = args;
+        }
+
+        /** The HTTP body for {@code POST /pools/<pool>/<method>}. */
+        String body() {
+            return args;
+        }
+
+        /** The request record's value for a client producing straight to Kafka. */
+        byte[] record() {
+            return ("{\"method\":\"" + method + "\",\"args\":" + args + "}").getBytes(StandardCharsets.UTF_8);
+        }
+
+        public static Workload parse(String name) {
+            return switch (name) {
+                case "echo" -> ECHO;
+                case "sleep10" -> SLEEP10;
+                default -> throw new IllegalArgumentException("unknown workload '" + name + "'; known: echo, sleep10");
+            };
+        }
+    }
+
+    /** Everything {@code bin/katamari bench} was told. */
+    public record Options(String modes, String gateway, String kafka, Workload workload, int warmup, int requests, int runs,
+                          int shareConsumers, String ackMode, int replyFetchWaitMs, int middleFetchWaitMs, int middleBatch,
+                          List<String> chassis, int concurrency, int seconds, String pool, List<Integer> instances, Path home) {}
 
     public interface Run {
         Latencies once() throws Exception;
+    }
+
+    public interface ConcurrentRun {
+        ClosedLoop.Result once() throws Exception;
     }
 
     public static void sequential(String label, int runs, Run run) throws Exception {
@@ -21,9 +62,19 @@ public final class Bench {
             Latencies l = run.once();
             double[] r = {l.percentileMs(50), l.percentileMs(90), l.percentileMs(99)};
             rows.add(r);
-            System.out.printf("  %-28s run %d: n=%d p50=%.3f p90=%.3f p99=%.3f ms%n", label, i + 1, l.count(), r[0], r[1], r[2]);
+            System.out.printf("  %-34s run %d: n=%d p50=%.3f p90=%.3f p99=%.3f ms%n", label, i + 1, l.count(), r[0], r[1], r[2]);
         }
-        System.out.printf("%-30s MEDIAN of %d: p50=%.3f p90=%.3f p99=%.3f ms%n", label, runs, median(rows, 0), median(rows, 1), median(rows, 2));
+        System.out.printf("%-36s MEDIAN of %d: p50=%.3f p90=%.3f p99=%.3f ms%n", label, runs, median(rows, 0), median(rows, 1), median(rows, 2));
+    }
+
+    static void concurrent(String label, int runs, ConcurrentRun run) throws Exception {
+        List<double[]> rows = new ArrayList<>();
+        for (int i = 0; i < runs; i++) {
+            ClosedLoop.Result r = run.once();
+            r.print(label, i + 1);
+            rows.add(new double[] {r.rps(), r.latencies().percentileMs(50), r.latencies().percentileMs(99)});
+        }
+        System.out.printf("%-36s MEDIAN of %d: %.0f req/s p50=%.3f p99=%.3f ms%n", label, runs, median(rows, 0), median(rows, 1), median(rows, 2));
     }
 
     static double median(List<double[]> rows, int col) {
@@ -32,38 +83,44 @@ public final class Bench {
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
-    public static int run(String modes, String gateway, String kafka, int warmup, int requests, int runs, int shareConsumers,
-                          String ackMode, int replyFetchWaitMs, int middleFetchWaitMs, List<String> chassis,
-                          int concurrency, int seconds, String pool) throws Exception {
-        for (String mode : modes.split(",")) {
+    public static int run(Options o) throws Exception {
+        String url = o.gateway() + "/pools/" + o.pool() + "/" + o.workload().method;
+        String topic = "katamari.requests." + o.pool() + ".v1";
+        String w = o.workload().name().toLowerCase();
+        Duration warm = Duration.ofSeconds(Integer.getInteger("bench.cwarmup", 2));
+        Duration measure = Duration.ofSeconds(o.seconds());
+        for (String mode : o.modes().split(",")) {
             switch (mode.trim()) {
-                case "http" -> sequential("http " + pool, runs,
-                        () -> new HttpSequential().run(gateway + "/pools/" + pool + "/echo", ECHO_BODY, warmup, requests));
-                case "raw" -> sequential("http-raw-socket " + pool, runs,
-                        () -> new RawHttpSequential().run(gateway + "/pools/" + pool + "/echo", ECHO_BODY, warmup, requests));
-                case "direct" -> sequential("katamari-direct-kafka", runs,
-                        () -> new DirectKafka(kafka, "katamari.requests." + pool + ".v1").run(warmup, requests));
-                case "kafka-classic" -> sequential("floor kafka classic", runs,
-                        () -> new KafkaFloor(kafka, KafkaFloor.Middle.CLASSIC, 1, ackMode, replyFetchWaitMs, middleFetchWaitMs).run(warmup, requests));
-                case "kafka-share" -> sequential("floor kafka share x" + shareConsumers + " " + ackMode, runs,
-                        () -> new KafkaFloor(kafka, KafkaFloor.Middle.SHARE, shareConsumers, ackMode, replyFetchWaitMs, middleFetchWaitMs).run(warmup, requests));
-                case "pipe" -> sequential("floor pipe", runs, () -> new PipeFloor(chassis).run(warmup, requests));
-                case "http-c" -> {
-                    List<double[]> rows = new ArrayList<>();
-                    for (int i = 0; i < runs; i++) {
-                        HttpConcurrent.Result r = new HttpConcurrent().run(gateway + "/pools/" + pool + "/echo", ECHO_BODY, concurrency,
-                                Duration.ofSeconds(Integer.getInteger("bench.cwarmup", 2)), Duration.ofSeconds(seconds));
-                        rows.add(new double[] {r.rps(), r.latencies().percentileMs(50), r.latencies().percentileMs(99)});
-                        System.out.printf("  http c=%d run %d: %.0f req/s p50=%.3f p99=%.3f ms errors=%d%n", concurrency, i + 1,
-                                r.rps(), r.latencies().percentileMs(50), r.latencies().percentileMs(99), r.errors());
-                    }
-                    System.out.printf("%-30s MEDIAN of %d: %.0f req/s p50=%.3f p99=%.3f ms%n", "http c=" + concurrency, runs,
-                            median(rows, 0), median(rows, 1), median(rows, 2));
-                }
-                case "recovery" -> new RecoveryBench(java.nio.file.Path.of(System.getenv().getOrDefault("KATAMARI_HOME", "")).toAbsolutePath(), Math.max(runs, 3)).run();
-                default -> throw new IllegalArgumentException("unknown mode " + mode);
+                case "http" -> sequential("http " + o.pool() + " " + w, o.runs(),
+                        () -> new HttpSequential().run(url, o.workload().body(), o.warmup(), o.requests()));
+                case "raw" -> sequential("http-raw-socket " + o.pool() + " " + w, o.runs(),
+                        () -> new RawHttpSequential().run(url, o.workload().body(), o.warmup(), o.requests()));
+                case "direct" -> sequential("katamari-direct-kafka " + w, o.runs(),
+                        () -> new DirectKafka(o.kafka(), topic).run(o.workload(), o.warmup(), o.requests()));
+                case "kafka-classic" -> sequential("floor kafka classic", o.runs(), () -> floor(o, KafkaFloor.Middle.CLASSIC).run(o.warmup(), o.requests()));
+                case "kafka-share" -> sequential("floor kafka share x" + o.shareConsumers() + " " + o.ackMode(), o.runs(),
+                        () -> floor(o, KafkaFloor.Middle.SHARE).run(o.warmup(), o.requests()));
+                case "pipe" -> sequential("floor pipe", o.runs(), () -> new PipeFloor(o.chassis()).run(o.warmup(), o.requests()));
+                case "http-c" -> concurrent("http c=" + o.concurrency() + " " + w, o.runs(), () -> {
+                    HttpConcurrent.Result r = new HttpConcurrent().run(url, o.workload().body(), o.concurrency(), warm, measure);
+                    return new ClosedLoop.Result(r.rps(), r.latencies(), r.errors());
+                });
+                case "direct-c" -> concurrent("katamari-direct-kafka c=" + o.concurrency() + " " + w, o.runs(),
+                        () -> new DirectKafka(o.kafka(), topic).runConcurrent(o.workload(), o.concurrency(), warm, measure));
+                case "kafka-c-classic" -> concurrent("floor kafka classic c=" + o.concurrency() + " batch " + o.middleBatch(), o.runs(),
+                        () -> floor(o, KafkaFloor.Middle.CLASSIC).runConcurrent(o.concurrency(), warm, measure));
+                case "kafka-c-share" -> concurrent("floor kafka share x" + o.shareConsumers() + " c=" + o.concurrency() + " batch " + o.middleBatch(),
+                        o.runs(), () -> floor(o, KafkaFloor.Middle.SHARE).runConcurrent(o.concurrency(), warm, measure));
+                case "scaling" -> new ScalingBench(o.home(), o.instances(), o.runs(), warm, measure).run();
+                case "recovery" -> new RecoveryBench(o.home(), Math.max(o.runs(), 3)).run();
+                default -> throw new IllegalArgumentException("unknown mode '" + mode + "'");
             }
         }
         return 0;
+    }
+
+    private static KafkaFloor floor(Options o, KafkaFloor.Middle middle) {
+        int consumers = middle == KafkaFloor.Middle.SHARE ? o.shareConsumers() : 1;
+        return new KafkaFloor(o.kafka(), middle, consumers, o.ackMode(), o.replyFetchWaitMs(), o.middleFetchWaitMs(), o.middleBatch());
     }
 }

@@ -28,7 +28,7 @@ final class DirectKafka {
         this.requestTopic = requestTopic;
     }
 
-    Latencies run(int warmup, int count) throws Exception {
+    Latencies run(Bench.Workload workload, int warmup, int count) throws Exception {
         String rep = "katamari.replies.bench-" + UUID.randomUUID().toString().substring(0, 6);
         Properties base = new Properties();
         base.put("bootstrap.servers", bootstrap);
@@ -47,7 +47,7 @@ final class DirectKafka {
             consumer.assign(List.of(tp));
             consumer.seekToBeginning(List.of(tp));
             consumer.position(tp);
-            byte[] body = ("{\"method\":\"echo\",\"args\":{\"text\":\"" + "x".repeat(80) + "\"}}").getBytes(StandardCharsets.UTF_8);
+            byte[] body = workload.record();
             for (int i = 0; i < warmup; i++) {
                 once(producer, consumer, rep, body, "w" + i);
             }
@@ -64,6 +64,34 @@ final class DirectKafka {
             } catch (Exception ignored) {
             }
         }
+    }
+
+    /** {@code concurrency} requests outstanding for {@code duration} after {@code warmup}. */
+    ClosedLoop.Result runConcurrent(Bench.Workload workload, int concurrency, Duration warmup, Duration duration) throws Exception {
+        String rep = "katamari.replies.bench-" + UUID.randomUUID().toString().substring(0, 6);
+        Properties base = new Properties();
+        base.put("bootstrap.servers", bootstrap);
+        try (Admin admin = Admin.create(base)) {
+            admin.createTopics(List.of(new NewTopic(rep, 1, (short) 1))).all().get();
+        }
+        try {
+            return loop(workload, rep).run(concurrency, warmup, duration);
+        } finally {
+            try (Admin admin = Admin.create(base)) {
+                admin.deleteTopics(List.of(rep)).all().get();
+            } catch (Exception ignored) {
+            }
+        }
+    }
+
+    /** A closed loop sending {@code workload} requests with DESIGN.md headers, replies to {@code rep}. */
+    ClosedLoop loop(Bench.Workload workload, String rep) {
+        byte[] body = workload.record();
+        return new ClosedLoop(bootstrap, rep, (id, now) -> new ProducerRecord<byte[], byte[]>(requestTopic, null, (byte[]) null, body,
+                List.<org.apache.kafka.common.header.Header>of(
+                        new RecordHeader("katamari-id", id.getBytes(StandardCharsets.UTF_8)),
+                        new RecordHeader("katamari-reply-to", rep.getBytes(StandardCharsets.UTF_8)),
+                        new RecordHeader("katamari-deadline", Long.toString(now + 30_000).getBytes(StandardCharsets.UTF_8)))));
     }
 
     private void once(KafkaProducer<byte[], byte[]> producer, KafkaConsumer<byte[], byte[]> consumer, String rep, byte[] body, String id) {

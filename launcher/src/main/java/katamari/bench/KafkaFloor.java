@@ -39,8 +39,10 @@ final class KafkaFloor {
     private final String ackMode; // share: "async" (commitAsync after reply), "sync", "next-poll"; classic: "async" | "sync" | "none"
     private final int replyFetchWaitMs;
     private final int middleFetchWaitMs;
+    private final int middleBatch;
 
-    KafkaFloor(String bootstrap, Middle middle, int middleConsumers, String ackMode, int replyFetchWaitMs, int middleFetchWaitMs) {
+    KafkaFloor(String bootstrap, Middle middle, int middleConsumers, String ackMode, int replyFetchWaitMs, int middleFetchWaitMs, int middleBatch) {
+        this.middleBatch = middleBatch;
         this.bootstrap = bootstrap;
         this.middle = middle;
         this.middleConsumers = middleConsumers;
@@ -64,60 +66,82 @@ final class KafkaFloor {
         return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
-    Latencies run(int warmup, int count) throws Exception {
-        String tag = "bench-" + middle.name().toLowerCase() + "-" + UUID.randomUUID().toString().substring(0, 6);
-        String req = tag + ".req";
-        String rep = tag + ".rep";
-        try (Admin admin = Admin.create(base())) {
-            admin.createTopics(List.of(new NewTopic(req, 1, (short) 1), new NewTopic(rep, 1, (short) 1))).all().get();
-            if (middle == Middle.SHARE) {
-                admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.GROUP, tag),
-                        List.of(new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"), AlterConfigOp.OpType.SET)))).all().get();
+    /** The topics and middle consumers of one run; closing it stops the middle and deletes the topics. */
+    private final class Hop implements AutoCloseable {
+        final String tag = "bench-" + middle.name().toLowerCase() + "-" + UUID.randomUUID().toString().substring(0, 6);
+        final String req = tag + ".req";
+        final String rep = tag + ".rep";
+        final AtomicBoolean running = new AtomicBoolean(true);
+        final List<Thread> threads = new ArrayList<>();
+        final KafkaProducer<byte[], byte[]> middleProducer;
+
+        Hop() throws Exception {
+            try (Admin admin = Admin.create(base())) {
+                admin.createTopics(List.of(new NewTopic(req, 1, (short) 1), new NewTopic(rep, 1, (short) 1))).all().get();
+                if (middle == Middle.SHARE) {
+                    admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.GROUP, tag),
+                            List.of(new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"), AlterConfigOp.OpType.SET)))).all().get();
+                }
+            }
+            middleProducer = producer(tag + "-mid");
+            for (int i = 0; i < middleConsumers; i++) {
+                Runnable r = middle == Middle.SHARE ? () -> shareLoop(tag, req, middleProducer, running) : () -> classicLoop(tag, req, middleProducer, running);
+                Thread t = new Thread(r, "floor-middle-" + i);
+                t.setDaemon(true);
+                t.start();
+                threads.add(t);
             }
         }
-        AtomicBoolean running = new AtomicBoolean(true);
-        List<Thread> threads = new ArrayList<>();
-        KafkaProducer<byte[], byte[]> middleProducer = producer(tag + "-mid");
-        for (int i = 0; i < middleConsumers; i++) {
-            Runnable r = middle == Middle.SHARE ? () -> shareLoop(tag, req, middleProducer, running) : () -> classicLoop(tag, req, middleProducer, running);
-            Thread t = new Thread(r, "floor-middle-" + i);
-            t.setDaemon(true);
-            t.start();
-            threads.add(t);
+
+        @Override
+        public void close() throws Exception {
+            running.set(false);
+            for (Thread t : threads) {
+                t.join(10_000);
+            }
+            middleProducer.close();
+            try (Admin admin = Admin.create(base())) {
+                admin.deleteTopics(List.of(req, rep)).all().get();
+            } catch (Exception ignored) {
+            }
         }
-        KafkaProducer<byte[], byte[]> client = producer(tag + "-client");
-        Properties cp = base();
-        cp.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        cp.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, String.valueOf(replyFetchWaitMs));
-        KafkaConsumer<byte[], byte[]> replies = new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        TopicPartition tp = new TopicPartition(rep, 0);
-        replies.assign(List.of(tp));
-        replies.seekToBeginning(List.of(tp));
-        replies.position(tp);
-        byte[] body = ("{\"method\":\"echo\",\"args\":{\"text\":\"" + "x".repeat(80) + "\"}}").getBytes(StandardCharsets.UTF_8);
-        // the first round trip waits for group joins/assignment: not measured
-        roundTrip(client, replies, req, body, 0, Duration.ofSeconds(60));
-        for (int i = 0; i < warmup; i++) {
-            roundTrip(client, replies, req, body, i + 1, Duration.ofSeconds(10));
+    }
+
+    private static final byte[] BODY = ("{\"method\":\"echo\",\"args\":{\"text\":\"" + "x".repeat(80) + "\"}}").getBytes(StandardCharsets.UTF_8);
+
+    Latencies run(int warmup, int count) throws Exception {
+        try (Hop hop = new Hop()) {
+            KafkaProducer<byte[], byte[]> client = producer(hop.tag + "-client");
+            Properties cp = base();
+            cp.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+            cp.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, String.valueOf(replyFetchWaitMs));
+            try (client; KafkaConsumer<byte[], byte[]> replies = new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+                TopicPartition tp = new TopicPartition(hop.rep, 0);
+                replies.assign(List.of(tp));
+                replies.seekToBeginning(List.of(tp));
+                replies.position(tp);
+                // the first round trip waits for group joins/assignment: not measured
+                roundTrip(client, replies, hop.req, BODY, 0, Duration.ofSeconds(60));
+                for (int i = 0; i < warmup; i++) {
+                    roundTrip(client, replies, hop.req, BODY, i + 1, Duration.ofSeconds(10));
+                }
+                Latencies l = new Latencies(count);
+                for (int i = 0; i < count; i++) {
+                    long t0 = System.nanoTime();
+                    roundTrip(client, replies, hop.req, BODY, warmup + 1 + i, Duration.ofSeconds(10));
+                    l.add(System.nanoTime() - t0);
+                }
+                return l;
+            }
         }
-        Latencies l = new Latencies(count);
-        for (int i = 0; i < count; i++) {
-            long t0 = System.nanoTime();
-            roundTrip(client, replies, req, body, warmup + 1 + i, Duration.ofSeconds(10));
-            l.add(System.nanoTime() - t0);
+    }
+
+    /** The same two hops with {@code concurrency} requests outstanding (closed loop). */
+    ClosedLoop.Result runConcurrent(int concurrency, Duration warmup, Duration duration) throws Exception {
+        try (Hop hop = new Hop()) {
+            return new ClosedLoop(bootstrap, hop.rep, (id, now) -> new ProducerRecord<>(hop.req, null,
+                    id.getBytes(StandardCharsets.UTF_8), BODY)).run(concurrency, warmup, duration);
         }
-        running.set(false);
-        for (Thread t : threads) {
-            t.join(10_000);
-        }
-        client.close();
-        middleProducer.close();
-        replies.close();
-        try (Admin admin = Admin.create(base())) {
-            admin.deleteTopics(List.of(req, rep)).all().get();
-        } catch (Exception ignored) {
-        }
-        return l;
     }
 
     private void roundTrip(KafkaProducer<byte[], byte[]> client, KafkaConsumer<byte[], byte[]> replies, String req,
@@ -135,8 +159,15 @@ final class KafkaFloor {
         throw new IllegalStateException("no reply for " + seq + " within " + within);
     }
 
-    private void reply(KafkaProducer<byte[], byte[]> producer, ConsumerRecord<byte[], byte[]> r, String rep) throws Exception {
-        producer.send(new ProducerRecord<>(rep, null, r.key(), r.value())).get();
+    /** Sends every reply of a poll, then waits until the broker has them all (as Katamari must before acknowledging). */
+    private void reply(KafkaProducer<byte[], byte[]> producer, Iterable<ConsumerRecord<byte[], byte[]>> records, String rep) throws Exception {
+        List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            sent.add(producer.send(new ProducerRecord<>(rep, null, r.key(), r.value())));
+        }
+        for (java.util.concurrent.Future<?> f : sent) {
+            f.get();
+        }
     }
 
     private void classicLoop(String tag, String req, KafkaProducer<byte[], byte[]> producer, AtomicBoolean running) {
@@ -144,16 +175,14 @@ final class KafkaFloor {
         p.put(ConsumerConfig.GROUP_ID_CONFIG, tag);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "1");
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(middleBatch));
         p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, String.valueOf(middleFetchWaitMs));
         String rep = req.replace(".req", ".rep");
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             c.subscribe(List.of(req));
             while (running.get()) {
                 var records = c.poll(Duration.ofMillis(100));
-                for (ConsumerRecord<byte[], byte[]> r : records) {
-                    reply(producer, r, rep);
-                }
+                reply(producer, records, rep);
                 if (!records.isEmpty()) {
                     switch (ackMode) {
                         case "sync" -> c.commitSync();
@@ -171,7 +200,7 @@ final class KafkaFloor {
         Properties p = base();
         p.put(ConsumerConfig.GROUP_ID_CONFIG, tag);
         p.put(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit");
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "1");
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(middleBatch));
         p.put(ConsumerConfig.SHARE_ACQUIRE_MODE_CONFIG, "record_limit");
         p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, String.valueOf(middleFetchWaitMs));
         String rep = req.replace(".req", ".rep");
@@ -179,8 +208,8 @@ final class KafkaFloor {
             c.subscribe(List.of(req));
             while (running.get()) {
                 var records = c.poll(Duration.ofMillis(100));
+                reply(producer, records, rep);
                 for (ConsumerRecord<byte[], byte[]> r : records) {
-                    reply(producer, r, rep);
                     c.acknowledge(r, AcknowledgeType.ACCEPT);
                 }
                 if (!records.isEmpty()) {

@@ -6,10 +6,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure a running Katamari and its floors. Modes: http (sequential echo via gateway), direct (produce to the "
-                + "request topic, no HTTP), kafka-classic / kafka-share (raw two-hop Kafka floors), pipe (one echo chassis over "
-                + "its pipe), http-c (concurrent HTTP clients), recovery (supervision: crash and hang recovery times, on its own "
-                + "embedded broker).")
+        description = "Measure a running Katamari and its floors (docs/benchmarks.md). Sequential modes: http (via the gateway, "
+                + "java.net.http), raw (via the gateway, a minimal socket client), direct (produce to the request topic, no HTTP), "
+                + "kafka-classic / kafka-share (raw two-hop Kafka floors), pipe (one echo chassis over its pipe). Concurrent modes "
+                + "(--concurrency for --seconds): http-c, direct-c, kafka-c-classic, kafka-c-share. On their own embedded broker: "
+                + "scaling (sleep10 with --instances, worker RSS), recovery (supervision recovery times).")
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--gateway", defaultValue = "http://127.0.0.1:8080", description = "gateway URL (default: ${DEFAULT-VALUE})")
     String gateway;
@@ -45,13 +46,29 @@ final class BenchCommand implements Callable<Integer> {
             description = "chassis argv for the pipe floor")
     List<String> chassis;
 
-    @Option(names = "--concurrency", defaultValue = "32") int concurrency;
-    @Option(names = "--seconds", defaultValue = "10") int seconds;
-    @Option(names = "--pool", defaultValue = "echo") String pool;
+    @Option(names = "--middle-batch", defaultValue = "1", description = "floors: records per poll in the middle hop (default: ${DEFAULT-VALUE})")
+    int middleBatch;
+
+    @Option(names = "--workload", defaultValue = "echo", description = "echo (~100 bytes of JSON) or sleep10 (default: ${DEFAULT-VALUE})")
+    String workload;
+
+    @Option(names = "--concurrency", defaultValue = "32", description = "concurrent modes: requests outstanding (default: ${DEFAULT-VALUE})")
+    int concurrency;
+
+    @Option(names = "--seconds", defaultValue = "10", description = "concurrent modes: measured seconds (default: ${DEFAULT-VALUE})")
+    int seconds;
+
+    @Option(names = "--pool", defaultValue = "echo", description = "pool to call, version v1 (default: ${DEFAULT-VALUE})")
+    String pool;
+
+    @Option(names = "--instances", split = ",", defaultValue = "1,4,16", description = "scaling: instance counts (default: ${DEFAULT-VALUE})")
+    List<Integer> instances;
 
     @Override
     public Integer call() throws Exception {
-        return katamari.bench.Bench.run(mode, gateway, kafka, warmup, requests, runs, shareConsumers, ack, replyFetchWait,
-                middleFetchWait, chassis, concurrency, seconds, pool);
+        java.nio.file.Path home = java.nio.file.Path.of(System.getenv().getOrDefault("KATAMARI_HOME", "")).toAbsolutePath();
+        return katamari.bench.Bench.run(new katamari.bench.Bench.Options(mode, gateway, kafka, katamari.bench.Bench.Workload.parse(workload),
+                warmup, requests, runs, shareConsumers, ack, replyFetchWait, middleFetchWait, middleBatch, chassis, concurrency, seconds,
+                pool, instances, home));
     }
 }

@@ -16,6 +16,7 @@ import katamari.client.KatamariClient;
 import katamari.topics.TopicNames;
 import katamari.worker.intake.InstanceSlot;
 import katamari.worker.intake.NestedCallClient;
+import katamari.worker.intake.PoolIntake;
 import java.util.Optional;
 import java.util.function.Function;
 import katamari.worker.reply.ReplySender;
@@ -47,7 +48,10 @@ public final class WorkerAgent implements AutoCloseable {
     private final Map<String, List<InstanceSlot>> slots = new LinkedHashMap<>();
     private final Map<String, PoolDefinition> running = new LinkedHashMap<>();
     private final Map<String, String> refused = new LinkedHashMap<>();
+    /** The intake feeding each pool-version's slots; guarded by {@code this}. */
+    private final Map<String, PoolIntake> intakes = new LinkedHashMap<>();
     private final List<InstanceSlot> retiring = new ArrayList<>();
+    private final List<PoolIntake> retiringIntakes = new ArrayList<>();
     private ReplySender replies;
     private KatamariClient nestedClient;
     private NestedCallClient nested;
@@ -125,6 +129,9 @@ public final class WorkerAgent implements AutoCloseable {
                 resize(key, 0);
                 slots.remove(key);
                 running.remove(key);
+                PoolIntake intake = intakes.remove(key);
+                intake.stop();
+                retiringIntakes.add(intake);
             }
         }
         refused.clear();
@@ -137,15 +144,22 @@ public final class WorkerAgent implements AutoCloseable {
             }
             running.put(pool.key(), pool);
             slots.computeIfAbsent(pool.key(), k -> new ArrayList<>());
+            intakes.computeIfAbsent(pool.key(), k -> {
+                PoolIntake intake = new PoolIntake(pool, config.kafka(), workerId, pool.instances());
+                intake.start();
+                return intake;
+            }).resize(pool.instances());
             resize(pool.key(), pool.instances());
         }
         retiring.removeIf(s -> s.status().state() == InstanceStatus.State.STOPPED);
+        retiringIntakes.removeIf(PoolIntake::isStopped);
     }
 
     private static boolean sameExceptCount(PoolDefinition a, PoolDefinition b) {
         return b != null && a.command().equals(b.command()) && a.timeout().equals(b.timeout()) && a.attempts() == b.attempts()
                 && a.env().equals(b.env()) && a.inheritEnv().equals(b.inheritEnv())
-                && java.util.Objects.equals(a.maxRssMb(), b.maxRssMb()) && java.util.Objects.equals(a.maxRequests(), b.maxRequests());
+                && java.util.Objects.equals(a.maxRssMb(), b.maxRssMb()) && java.util.Objects.equals(a.maxRequests(), b.maxRequests())
+                && a.prefetchPerInstance() == b.prefetchPerInstance();
     }
 
     private void resize(String key, int count) {
@@ -158,7 +172,7 @@ public final class WorkerAgent implements AutoCloseable {
         PoolDefinition pool = running.get(key);
         while (list.size() < count) {
             String instanceId = workerId + "-" + pool.name() + "-" + pool.version() + "-" + nextIndex++;
-            InstanceSlot slot = new InstanceSlot(pool, config.worker(), config.kafka(), instanceId, replies, orphans, nested);
+            InstanceSlot slot = new InstanceSlot(pool, config.worker(), intakes.get(key), instanceId, replies, orphans, nested);
             list.add(slot);
             Thread t = new Thread(slot, "slot-" + instanceId);
             t.setDaemon(true);
@@ -200,12 +214,27 @@ public final class WorkerAgent implements AutoCloseable {
             return;
         }
         List<InstanceSlot> all;
+        List<PoolIntake> feeding;
         synchronized (this) {
             all = new ArrayList<>(retiring);
             slots.values().forEach(all::addAll);
+            feeding = new ArrayList<>(retiringIntakes);
+            feeding.addAll(intakes.values());
         }
+        // intakes first: records no slot has started go back to the broker at once; slots finish the one in hand
+        feeding.forEach(PoolIntake::stop);
         all.forEach(InstanceSlot::stop);
         long until = System.nanoTime() + DRAIN_LIMIT.toNanos();
+        for (PoolIntake intake : feeding) {
+            try {
+                if (!intake.awaitStopped(Duration.ofNanos(Math.max(0, until - System.nanoTime())))) {
+                    LOG.warn("worker {}: an intake did not drain within {} s", workerId, DRAIN_LIMIT.toSeconds());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         for (InstanceSlot slot : all) {
             try {
                 if (!slot.awaitStopped(Duration.ofNanos(Math.max(0, until - System.nanoTime())))) {

@@ -3,9 +3,7 @@ package katamari.worker.intake;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -18,7 +16,6 @@ import katamari.chassis.protocol.ChassisMessage.Call;
 import katamari.chassis.protocol.ChassisMessage.Failure;
 import katamari.chassis.protocol.ChassisMessage.MethodSpec;
 import katamari.chassis.protocol.ChassisMessage.Result;
-import katamari.config.KafkaSettings;
 import katamari.config.PoolDefinition;
 import katamari.config.WorkerSettings;
 import katamari.topics.ErrorCode;
@@ -27,12 +24,10 @@ import katamari.topics.KatamariError;
 import katamari.topics.MalformedRecordException;
 import katamari.topics.Reply;
 import katamari.topics.Request;
-import katamari.topics.TopicNames;
 import katamari.topics.WireCodec;
 import katamari.worker.InstanceStatus;
 import katamari.worker.InstanceStatus.State;
 import katamari.worker.reply.ReplySender;
-import katamari.worker.reply.ReplySender.UndeliverableReply;
 import katamari.worker.supervisor.Instance;
 import katamari.worker.supervisor.InstanceFailure;
 import katamari.worker.supervisor.InstanceFailure.Reason;
@@ -40,32 +35,26 @@ import katamari.worker.supervisor.NestedCalls;
 import katamari.worker.supervisor.OrphanGuard;
 import katamari.worker.supervisor.RestartBackoff;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaShareConsumer;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One instance and the share consumer that feeds it; the slot's thread is the only one that touches either.
+ * One instance and its supervision: launch, restart with backoff, pings while idle, memory limit, deadlines.
  *
- * <p>A slot takes a record only when its instance is alive and idle ({@code max.poll.records=1}, record-limited
- * acquisition), so records wait in Kafka, not in the agent, and a free instance anywhere takes the next one. Each
- * record is acknowledged once, after its reply is sent: ACCEPT when answered, RELEASE at once when the instance
- * died under it (redelivered to any instance), REJECT when its attempts are spent (then dead-lettered). While a
- * request runs longer than half the share-group lock, the lock is renewed, so only a dead agent's records expire.
+ * <p>The slot's thread is the only one that talks to its instance. It takes a record from its pool-version's
+ * {@link PoolIntake} only while the instance is alive and idle, runs it, sends the reply, and tells the intake
+ * how to acknowledge it: ACCEPT when answered (the reply is acknowledged by the broker first), RELEASE when the
+ * instance died under it (redelivered to any instance), REJECT when its attempts are spent (then dead-lettered).
  */
 public final class InstanceSlot implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(InstanceSlot.class);
-    private static final Duration POLL = Duration.ofMillis(500);
+    private static final Duration TAKE = Duration.ofMillis(500);
 
     private final PoolDefinition pool;
     private final WorkerSettings settings;
-    private final KafkaSettings kafka;
+    private final PoolIntake intake;
     private final String instanceId;
     private final ReplySender replies;
     private final OrphanGuard orphans;
@@ -79,16 +68,16 @@ public final class InstanceSlot implements Runnable {
     private volatile Instance instance;
     private volatile int restarts;
     private volatile String lastFailure;
-    private KafkaShareConsumer<byte[], byte[]> consumer;
-    private volatile KafkaShareConsumer<byte[], byte[]> wakeable;
     private int served;
+    /** The reply of the record in hand, once {@link #answer} sent it; slot thread only. */
+    private CompletableFuture<Void> replied;
     private long lastExchangeNanos = System.nanoTime();
 
-    public InstanceSlot(PoolDefinition pool, WorkerSettings settings, KafkaSettings kafka, String instanceId,
+    public InstanceSlot(PoolDefinition pool, WorkerSettings settings, PoolIntake intake, String instanceId,
                         ReplySender replies, OrphanGuard orphans, NestedCalls nested) {
         this.pool = pool;
         this.settings = settings;
-        this.kafka = kafka;
+        this.intake = intake;
         this.instanceId = instanceId;
         this.replies = replies;
         this.orphans = orphans;
@@ -117,29 +106,25 @@ public final class InstanceSlot implements Runnable {
                     continue;
                 }
                 state = State.IDLE;
-                ConsumerRecords<byte[], byte[]> records;
-                try {
-                    records = consumer().poll(POLL);
-                } catch (WakeupException e) {
+                Work work = intake.next(TAKE);
+                if (work == null) {
+                    pingIfIdle();
                     continue;
                 }
-                for (ConsumerRecord<byte[], byte[]> record : records) {
-                    state = State.BUSY;
-                    AcknowledgeType outcome = handleSafely(record);
-                    if (outcome != null) {
-                        consumer.acknowledge(record, outcome);
-                        // an ACCEPT rides on the next poll's fetch (measured cheaper than a separate commit); a
-                        // RELEASE or REJECT is sent now, because the slot may spend a while replacing its instance
-                        if (outcome != AcknowledgeType.ACCEPT) {
-                            consumer.commitAsync();
-                        }
-                    }
-                    lastExchangeNanos = System.nanoTime();
+                state = State.BUSY;
+                AcknowledgeType outcome = handleSafely(work.record);
+                CompletableFuture<Void> sent = replied;
+                replied = null;
+                // the slot moves on while its reply travels; the record is acknowledged once the reply is safe
+                if (sent == null) {
+                    work.complete(outcome);
+                } else {
+                    sent.thenRun(() -> work.complete(outcome));
                 }
-                if (records.isEmpty()) {
-                    pingIfIdle();
-                }
+                lastExchangeNanos = System.nanoTime();
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             LOG.error("slot {} failed", instanceId, e);
         } finally {
@@ -148,22 +133,6 @@ public final class InstanceSlot implements Runnable {
             state = State.STOPPED;
             stopped.countDown();
         }
-    }
-
-    private KafkaShareConsumer<byte[], byte[]> consumer() {
-        if (consumer == null) {
-            Properties p = kafka.clientProperties();
-            p.put(ConsumerConfig.GROUP_ID_CONFIG, TopicNames.shareGroup(pool.name(), pool.version()));
-            p.put(ConsumerConfig.CLIENT_ID_CONFIG, "katamari-" + instanceId);
-            p.put(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit");
-            // one record per poll, and the broker hands out no more than that: a busy instance holds nothing back
-            p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "1");
-            p.put(ConsumerConfig.SHARE_ACQUIRE_MODE_CONFIG, "record_limit");
-            consumer = new KafkaShareConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-            consumer.subscribe(List.of(TopicNames.requests(pool.name(), pool.version())));
-            wakeable = consumer;
-        }
-        return consumer;
     }
 
     /** Ends what is left of {@code old} and starts a fresh instance, after the backoff its history calls for. */
@@ -268,7 +237,7 @@ public final class InstanceSlot implements Runnable {
         }
     }
 
-    /** @return how to acknowledge the record, or null when it must not be acknowledged (its lock was lost) */
+    /** @return how to acknowledge the record */
     private AcknowledgeType handle(ConsumerRecord<byte[], byte[]> record) {
         String id = header(record, HeaderNames.ID);
         String replyTo = header(record, HeaderNames.REPLY_TO);
@@ -295,7 +264,7 @@ public final class InstanceSlot implements Runnable {
         CompletableFuture<ChassisMessage> answer = i.call(new Call(callId, request.method(), request.args(), deadline));
         served++;
         try {
-            ChassisMessage message = awaitRenewingLock(record, answer, deadline);
+            ChassisMessage message = answer.get(Math.max(1, deadline - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
             answer(record, id, replyTo, message instanceof Result r ? r.result() : ((Failure) message).error());
             recycleIfDue(i);
             return AcknowledgeType.ACCEPT;
@@ -320,68 +289,10 @@ public final class InstanceSlot implements Runnable {
             answer(record, id, replyTo, error(ErrorCode.INSTANCE_CRASHED,
                     "the instance died on this request on every allowed attempt (" + delivery + "): " + f.getMessage()));
             return AcknowledgeType.REJECT;
-        } catch (LockLost e) {
-            LOG.warn("the share-group lock of {} was not renewed; its answer is still sent, the record is left to the broker", callId);
-            try {
-                ChassisMessage message = answer.get(Math.max(1, deadline - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
-                answer(record, id, replyTo, message instanceof Result r ? r.result() : ((Failure) message).error());
-            } catch (Exception ignored) {
-                // the redelivered copy will be answered (or time out) on its own
-            }
-            return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             running = false;
             return AcknowledgeType.RELEASE;
-        }
-    }
-
-    /**
-     * Waits for the answer until the deadline, renewing the record's share-group lock every half lock period.
-     *
-     * <p>A renewal takes the record out of the consumer's hands until a later {@code poll()} returns it (KIP-1222;
-     * that poll fetches nothing new), so after each RENEW the slot polls until the record is back: only then can
-     * it be acknowledged again. If the broker refuses the renewal the record never comes back; {@link LockLost}
-     * says so, and the caller must not acknowledge it.
-     */
-    private ChassisMessage awaitRenewingLock(ConsumerRecord<byte[], byte[]> record, CompletableFuture<ChassisMessage> answer, long deadline)
-            throws TimeoutException, ExecutionException, InterruptedException, LockLost {
-        long renewEvery = Math.max(500, consumer.acquisitionLockTimeoutMs().orElse(30_000) / 2);
-        while (true) {
-            long left = deadline - System.currentTimeMillis();
-            if (left <= 0) {
-                throw new TimeoutException();
-            }
-            try {
-                return answer.get(Math.min(left, renewEvery), TimeUnit.MILLISECONDS);
-            } catch (TimeoutException stillRunning) {
-                if (deadline - System.currentTimeMillis() > renewEvery / 2) {
-                    consumer.acknowledge(record, AcknowledgeType.RENEW);
-                    consumer.commitAsync();
-                    awaitRenewed(record, renewEvery * 2);
-                }
-            }
-        }
-    }
-
-    private void awaitRenewed(ConsumerRecord<byte[], byte[]> record, long withinMs) throws LockLost {
-        long until = System.currentTimeMillis() + withinMs;
-        while (System.currentTimeMillis() < until) {
-            for (ConsumerRecord<byte[], byte[]> back : consumer.poll(Duration.ofMillis(100))) {
-                if (back.partition() == record.partition() && back.offset() == record.offset()) {
-                    return;
-                }
-                LOG.warn("slot {} got record {} while renewing {}; releasing it", instanceId, back.offset(), record.offset());
-                consumer.acknowledge(back, AcknowledgeType.RELEASE);
-            }
-        }
-        throw new LockLost();
-    }
-
-    /** The broker did not renew a record's lock; another consumer may get it, and this one must not acknowledge it. */
-    private static final class LockLost extends Exception {
-        LockLost() {
-            super(null, null, false, false);
         }
     }
 
@@ -431,13 +342,7 @@ public final class InstanceSlot implements Runnable {
         Reply reply = outcome instanceof KatamariError e
                 ? Reply.failure(id, e.pool() == null ? e.at(pool.name(), pool.version()) : e)
                 : Reply.success(id, (JsonNode) outcome);
-        try {
-            replies.send(replyTo, reply, pool.name(), pool.version(), instanceId);
-        } catch (UndeliverableReply e) {
-            LOG.warn("cannot deliver the reply to {} of {}: {}; dead-lettering the request", id, pool.key(), e.getMessage());
-            replies.deadLetter(pool.name(), pool.version(), record.key(), record.value(), record.headers(),
-                    "reply undeliverable: " + e.getMessage(), 1, instanceId, "");
-        }
+        replied = replies.reply(replyTo, reply, pool.name(), pool.version(), instanceId, record);
     }
 
     private long deadline(ConsumerRecord<byte[], byte[]> record) {
@@ -469,26 +374,15 @@ public final class InstanceSlot implements Runnable {
     /** Asks the slot to stop; it finishes the record in hand first (drain). */
     public void stop() {
         running = false;
-        stopRequested.countDown();
-        KafkaShareConsumer<byte[], byte[]> c = wakeable;
-        if (c != null) {
-            c.wakeup();
-        }
+        stopRequested.countDown(); // an idle slot notices within one take (0.5 s)
     }
 
-    /** Waits until the slot has stopped its instance and closed its consumer. */
+    /** Waits until the slot has stopped its instance. */
     public boolean awaitStopped(Duration timeout) throws InterruptedException {
         return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void shutDown() {
-        if (consumer != null) {
-            try {
-                consumer.close(Duration.ofSeconds(5));
-            } catch (RuntimeException e) {
-                LOG.debug("closing the consumer of {}", instanceId, e);
-            }
-        }
         Instance i = instance;
         if (i != null) {
             i.close();

@@ -4,7 +4,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import katamari.config.KafkaSettings;
@@ -12,6 +15,7 @@ import katamari.topics.HeaderNames;
 import katamari.topics.Reply;
 import katamari.topics.TopicNames;
 import katamari.topics.WireCodec;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -31,6 +35,12 @@ public final class ReplySender implements AutoCloseable {
 
     private final KafkaProducer<byte[], byte[]> producer;
     private final Duration replyTimeout;
+    /** Dead-letters undeliverable replies: a blocking send, kept off the producer's I/O thread and off the slots. */
+    private final ExecutorService failures = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "reply-failures");
+        t.setDaemon(true);
+        return t;
+    });
 
     public ReplySender(KafkaSettings kafka, Duration replyTimeout) {
         this.replyTimeout = replyTimeout;
@@ -46,8 +56,14 @@ public final class ReplySender implements AutoCloseable {
         this.producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
-    /** Sends a reply and waits for the broker's acknowledgement; the failure says why it could not be delivered. */
-    public void send(String replyTo, Reply reply, String pool, String version, String instance) throws UndeliverableReply {
+    /**
+     * Sends a reply without waiting for it. The future completes once the broker has acknowledged it, or, when it
+     * cannot be delivered within {@code replyTimeout}, once {@code request} is in the dead-letter topic with the
+     * reason (done on this sender's own thread: the producer's I/O thread must never block). It never fails, so
+     * the caller may acknowledge the request when it completes: either way the request is not lost.
+     */
+    public CompletableFuture<Void> reply(String replyTo, Reply reply, String pool, String version, String instance,
+                                         ConsumerRecord<byte[], byte[]> request) {
         List<Header> headers = List.of(
                 header(HeaderNames.ID, reply.id()),
                 header(HeaderNames.POOL, pool),
@@ -55,7 +71,30 @@ public final class ReplySender implements AutoCloseable {
                 header(HeaderNames.INSTANCE, instance));
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(replyTo, null,
                 reply.id().getBytes(StandardCharsets.UTF_8), WireCodec.encodeReply(reply), headers);
-        sendAndWait(record);
+        CompletableFuture<Void> delivered = new CompletableFuture<>();
+        java.util.function.Consumer<Exception> deadLetter = e -> {
+            LOG.warn("cannot deliver the reply to {} of {}/{} to {}: {}; dead-lettering the request", reply.id(), pool, version, replyTo, e.getMessage());
+            failures.execute(() -> {
+                try {
+                    deadLetter(pool, version, request.key(), request.value(), request.headers(),
+                            "reply undeliverable: " + replyTo + ": " + e.getMessage(), 1, instance, "");
+                } finally {
+                    delivered.complete(null);
+                }
+            });
+        };
+        try {
+            producer.send(record, (metadata, e) -> {
+                if (e == null) {
+                    delivered.complete(null);
+                } else {
+                    deadLetter.accept(e);
+                }
+            });
+        } catch (RuntimeException e) { // e.g. no metadata for the topic within max.block.ms
+            deadLetter.accept(e);
+        }
+        return delivered;
     }
 
     /** Copies a request to its pool-version's dead-letter topic with the failure headers added. */
@@ -100,12 +139,18 @@ public final class ReplySender implements AutoCloseable {
 
     @Override
     public void close() {
+        failures.shutdown();
+        try {
+            failures.awaitTermination(replyTimeout.toMillis() + 2000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         producer.close(Duration.ofSeconds(5));
     }
 
-    /** A reply the agent could not hand to Kafka in time. */
-    public static final class UndeliverableReply extends Exception {
-        public UndeliverableReply(String message) {
+    /** A record the agent could not hand to Kafka in time. */
+    private static final class UndeliverableReply extends Exception {
+        UndeliverableReply(String message) {
             super(message);
         }
     }

@@ -1,0 +1,115 @@
+package katamari.bench;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.BiFunction;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * A closed loop over Kafka: {@code concurrency} requests outstanding, each reply sends the next one. One thread
+ * drives it (producer sends are asynchronous), so the client costs little next to what it measures. Replies are
+ * matched by record key; a reply whose value carries an {@code "error"} member counts as an error.
+ */
+final class ClosedLoop {
+    record Result(double rps, Latencies latencies, long errors) {
+        void print(String label, int run) {
+            System.out.printf("  %-34s run %d: %.0f req/s p50=%.3f p99=%.3f ms errors=%d%n", label, run, rps,
+                    latencies.percentileMs(50), latencies.percentileMs(99), errors);
+        }
+    }
+
+    private final String bootstrap;
+    private final String replyTopic;
+    private final BiFunction<String, Long, ProducerRecord<byte[], byte[]>> request;
+
+    /** @param request builds the request record for a correlation id (also its key) and its send time in epoch ms */
+    ClosedLoop(String bootstrap, String replyTopic, BiFunction<String, Long, ProducerRecord<byte[], byte[]>> request) {
+        this.bootstrap = bootstrap;
+        this.replyTopic = replyTopic;
+        this.request = request;
+    }
+
+    private final java.util.Set<String> instances = new java.util.HashSet<>();
+    private long seq;
+
+    /** The {@code katamari-instance} headers seen on replies so far (empty for the raw floors). */
+    java.util.Set<String> instancesSeen() {
+        return instances;
+    }
+
+    Result run(int concurrency, Duration warmup, Duration duration) {
+        Properties pp = new Properties();
+        pp.put("bootstrap.servers", bootstrap);
+        pp.put(ProducerConfig.ACKS_CONFIG, "all");
+        pp.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        pp.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+        Properties cp = new Properties();
+        cp.put("bootstrap.servers", bootstrap);
+        cp.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pp, new ByteArraySerializer(), new ByteArraySerializer());
+             KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            TopicPartition tp = new TopicPartition(replyTopic, 0);
+            consumer.assign(List.of(tp));
+            consumer.seekToEnd(List.of(tp));
+            consumer.position(tp);
+            Map<String, Long> sentAt = new HashMap<>();
+            Runnable sendNext = () -> {
+                String id = "c" + seq++; // unique across runs of this loop: late replies of a previous run are ignored
+                sentAt.put(id, System.nanoTime());
+                producer.send(request.apply(id, System.currentTimeMillis()));
+            };
+            Latencies latencies = new Latencies(5_000_000);
+            long errors = 0;
+            long done = 0;
+            long start = System.nanoTime();
+            long measureFrom = start + warmup.toNanos();
+            long end = measureFrom + duration.toNanos();
+            long lastReply = start;
+            for (int i = 0; i < concurrency; i++) {
+                sendNext.run();
+            }
+            while (System.nanoTime() < end) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(20))) {
+                    Long t0 = r.key() == null ? null : sentAt.remove(new String(r.key(), StandardCharsets.UTF_8));
+                    if (t0 == null) {
+                        continue;
+                    }
+                    long now = System.nanoTime();
+                    lastReply = now;
+                    org.apache.kafka.common.header.Header instance = r.headers().lastHeader("katamari-instance");
+                    if (instance != null) {
+                        instances.add(new String(instance.value(), StandardCharsets.UTF_8));
+                    }
+                    if (now >= measureFrom && now <= end) {
+                        done++; // throughput: every completion inside the window
+                        if (t0 >= measureFrom) {
+                            latencies.add(now - t0); // latency: requests wholly inside it
+                        }
+                        if (new String(r.value(), StandardCharsets.UTF_8).contains("\"error\"")) {
+                            errors++;
+                        }
+                    }
+                    if (now < end) {
+                        sendNext.run();
+                    }
+                }
+                if (System.nanoTime() - lastReply > Duration.ofSeconds(30).toNanos()) {
+                    throw new IllegalStateException("no reply on " + replyTopic + " for 30 s (" + sentAt.size() + " outstanding)");
+                }
+            }
+            return new Result(done / (duration.toNanos() / 1e9), latencies, errors);
+        }
+    }
+}

@@ -1,0 +1,152 @@
+package katamari.bench;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import katamari.config.KafkaSettings;
+import katamari.config.PoolDefinition;
+import katamari.dispatcher.provisioning.TopicProvisioner;
+import katamari.kafka.embedded.EmbeddedKafka;
+import katamari.topics.TopicNames;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+
+/**
+ * {@code sleep10} with 1, 4 and 16 instances: requests/s as a fraction of the ideal (instances × 100/s), and the
+ * worker agent's resident memory while it runs 16 of them (chassis processes are separate processes, so excluded).
+ *
+ * <p>Runs its own embedded broker (in this JVM) and, per instance count, a worker agent started with
+ * {@code bin/katamari worker --standalone} (which execs its JVM, so the child's RSS is the agent's alone). The client produces
+ * straight to the request topic with 2 × instances requests outstanding, so an instance never waits for work
+ * because the client was slow.
+ */
+final class ScalingBench {
+    private final Path home;
+    private final List<Integer> instanceCounts;
+    private final int runs;
+    private final Duration warmup;
+    private final Duration measure;
+
+    ScalingBench(Path home, List<Integer> instanceCounts, int runs, Duration warmup, Duration measure) {
+        this.home = home;
+        this.instanceCounts = instanceCounts;
+        this.runs = runs;
+        this.warmup = warmup;
+        this.measure = measure;
+    }
+
+    void run() throws Exception {
+        Map<Integer, List<double[]>> rows = new java.util.TreeMap<>();
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafka.Settings.defaults())) {
+            for (int run = 1; run <= runs; run++) {
+                for (int n : instanceCounts) {
+                    double[] r = once(kafka.bootstrapServers(), n, run);
+                    rows.computeIfAbsent(n, k -> new ArrayList<>()).add(r);
+                    System.out.printf("  sleep10 x%-3d run %d: %.0f req/s = %.1f %% of ideal %d/s, p50=%.2f p99=%.2f ms, worker RSS %.0f MB (peak %.0f MB)%n",
+                            n, run, r[0], r[1], n * 100, r[2], r[3], r[4], r[5]);
+                }
+            }
+        }
+        rows.forEach((n, list) -> System.out.printf("%-36s MEDIAN of %d: %.0f req/s = %.1f %% of ideal, p50=%.2f p99=%.2f ms, worker RSS %.0f MB (peak %.0f MB)%n",
+                "sleep10 x" + n, list.size(), Bench.median(list, 0), Bench.median(list, 1), Bench.median(list, 2),
+                Bench.median(list, 3), Bench.median(list, 4), Bench.median(list, 5)));
+    }
+
+    /** @return {req/s, % of ideal, p50 ms, p99 ms, worker RSS MB, worker peak RSS MB} */
+    private double[] once(String bootstrap, int instances, int run) throws Exception {
+        String version = "n" + instances + "r" + run + UUID.randomUUID().toString().substring(0, 4);
+        PoolDefinition pool = new PoolDefinition("sleep", version, echoCommand(), instances, Duration.ofSeconds(30), 2,
+                null, null, Map.of(), null);
+        try (TopicProvisioner provisioner = new TopicProvisioner(KafkaSettings.defaults().withBootstrap(bootstrap))) {
+            provisioner.provision(List.of(pool));
+        }
+        Path config = Files.createTempFile("katamari-bench-scaling", ".yaml");
+        Files.writeString(config, yaml(bootstrap, pool));
+        Process worker = startWorker(config);
+        String rep = "katamari.replies.bench-" + UUID.randomUUID().toString().substring(0, 6);
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            admin.createTopics(List.of(new NewTopic(rep, 1, (short) 1))).all().get();
+        }
+        try {
+            DirectKafka direct = new DirectKafka(bootstrap, TopicNames.requests(pool.name(), pool.version()));
+            ClosedLoop loop = direct.loop(Bench.Workload.SLEEP10, rep);
+            // warm up until every instance has answered (16 JVMs starting on 2 cores take a while)
+            long until = System.nanoTime() + Duration.ofSeconds(180).toNanos();
+            while (loop.instancesSeen().size() < instances) {
+                if (System.nanoTime() > until || !worker.isAlive()) {
+                    throw new IllegalStateException("only " + loop.instancesSeen().size() + " of " + instances + " instances answered");
+                }
+                loop.run(2 * instances, Duration.ZERO, Duration.ofSeconds(1));
+            }
+            ClosedLoop.Result r = loop.run(2 * instances, warmup, measure);
+            long[] rss = rssKb(worker.pid());
+            return new double[] {r.rps(), 100.0 * r.rps() / (instances * 100.0), r.latencies().percentileMs(50),
+                    r.latencies().percentileMs(99), rss[0] / 1024.0, rss[1] / 1024.0};
+        } finally {
+            worker.destroy(); // SIGTERM: the agent drains and stops its instances
+            if (!worker.waitFor(60, TimeUnit.SECONDS)) {
+                worker.destroyForcibly();
+            }
+            Files.deleteIfExists(config);
+        }
+    }
+
+    private List<String> echoCommand() {
+        return List.of("java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss512k", "-Xmx64m", "-jar",
+                home.resolve("examples/echo/target/katamari-echo.jar").toString());
+    }
+
+    private static String yaml(String bootstrap, PoolDefinition pool) {
+        StringBuilder command = new StringBuilder();
+        for (String arg : pool.command()) {
+            command.append(command.length() == 0 ? "" : ", ").append('"').append(arg).append('"');
+        }
+        return "kafka:\n  bootstrap: " + bootstrap + "\n"
+                + "worker:\n  allowedCommands: [java]\n"
+                + "pools:\n  - name: " + pool.name() + "\n    version: " + pool.version() + "\n    command: [" + command + "]\n"
+                + "    instances: " + pool.instances() + "\n    timeout: 30s\n    attempts: 2\n";
+    }
+
+    /** The agent exactly as an operator starts it: {@code bin/katamari worker --standalone} (same JVM options). */
+    private Process startWorker(Path config) throws Exception {
+        List<String> argv = List.of(home.resolve("bin/katamari").toString(), "worker", "--standalone", "--config", config.toString());
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        Thread drain = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    if (line.contains("ERROR") || line.contains("Exception")) {
+                        System.out.println("  [worker] " + line);
+                    }
+                }
+            } catch (Exception ignored) {
+                // the worker is gone
+            }
+        }, "bench-worker-output");
+        drain.setDaemon(true);
+        drain.start();
+        return p;
+    }
+
+    /** {VmRSS, VmHWM} of a process, in KiB, from /proc. */
+    private static long[] rssKb(long pid) throws Exception {
+        long rss = 0;
+        long hwm = 0;
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                rss = Long.parseLong(line.replaceAll("\\D", ""));
+            } else if (line.startsWith("VmHWM:")) {
+                hwm = Long.parseLong(line.replaceAll("\\D", ""));
+            }
+        }
+        return new long[] {rss, hwm};
+    }
+}
