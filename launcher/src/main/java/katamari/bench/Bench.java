@@ -46,7 +46,8 @@ public final class Bench {
     /** Everything {@code bin/katamari bench} was told. */
     public record Options(String modes, String gateway, String kafka, Workload workload, int warmup, int requests, int runs,
                           int shareConsumers, String ackMode, int replyFetchWaitMs, int middleFetchWaitMs, int middleBatch,
-                          List<String> chassis, int concurrency, int seconds, String pool, List<Integer> instances, Path home) {}
+                          List<String> chassis, int concurrency, int seconds, int warmupSeconds, String pool, List<Integer> instances,
+                          Path home) {}
 
     public interface Run {
         Latencies once() throws Exception;
@@ -87,7 +88,7 @@ public final class Bench {
         String url = o.gateway() + "/pools/" + o.pool() + "/" + o.workload().method;
         String topic = "katamari.requests." + o.pool() + ".v1";
         String w = o.workload().name().toLowerCase();
-        Duration warm = Duration.ofSeconds(Integer.getInteger("bench.cwarmup", 2));
+        Duration warm = Duration.ofSeconds(o.warmupSeconds());
         Duration measure = Duration.ofSeconds(o.seconds());
         for (String mode : o.modes().split(",")) {
             switch (mode.trim()) {
@@ -100,7 +101,7 @@ public final class Bench {
                 case "kafka-classic" -> sequential("floor kafka classic", o.runs(), () -> floor(o, KafkaFloor.Middle.CLASSIC).run(o.warmup(), o.requests()));
                 case "kafka-share" -> sequential("floor kafka share x" + o.shareConsumers() + " " + o.ackMode(), o.runs(),
                         () -> floor(o, KafkaFloor.Middle.SHARE).run(o.warmup(), o.requests()));
-                case "pipe" -> sequential("floor pipe", o.runs(), () -> new PipeFloor(o.chassis()).run(o.warmup(), o.requests()));
+                case "pipe" -> sequential("floor pipe " + w, o.runs(), () -> new PipeFloor(o.chassis(), o.workload()).run(o.warmup(), o.requests()));
                 case "http-c" -> concurrent("http c=" + o.concurrency() + " " + w, o.runs(), () -> {
                     HttpConcurrent.Result r = new HttpConcurrent().run(url, o.workload().body(), o.concurrency(), warm, measure);
                     return new ClosedLoop.Result(r.rps(), r.latencies(), r.errors());

@@ -9,9 +9,11 @@ import java.util.List;
 /** The pipe floor: one persistent echo chassis, JSON lines over its stdin/stdout, no Kafka, no HTTP. */
 final class PipeFloor {
     private final List<String> command;
+    private final Bench.Workload workload;
 
-    PipeFloor(List<String> command) {
+    PipeFloor(List<String> command, Bench.Workload workload) {
         this.command = command;
+        this.workload = workload;
     }
 
     Latencies run(int warmup, int count) throws Exception {
@@ -23,14 +25,13 @@ final class PipeFloor {
             if (hello == null || !hello.contains("\"hello\"")) {
                 throw new IllegalStateException("no hello from " + command + ": " + hello);
             }
-            String text = "x".repeat(80);
             for (int i = 0; i < warmup; i++) {
-                call(in, out, i, text);
+                call(in, out, i);
             }
             Latencies l = new Latencies(count);
             for (int i = 0; i < count; i++) {
                 long t0 = System.nanoTime();
-                call(in, out, warmup + i, text);
+                call(in, out, warmup + i);
                 l.add(System.nanoTime() - t0);
             }
             return l;
@@ -40,10 +41,10 @@ final class PipeFloor {
         }
     }
 
-    private static void call(OutputStream in, BufferedReader out, int i, String text) throws Exception {
+    private void call(OutputStream in, BufferedReader out, int i) throws Exception {
         String id = "c" + i;
-        in.write(("{\"type\":\"call\",\"id\":\"" + id + "\",\"method\":\"echo\",\"args\":{\"text\":\"" + text
-                + "\"},\"deadline\":" + (System.currentTimeMillis() + 30_000) + "}\n").getBytes(StandardCharsets.UTF_8));
+        in.write(("{\"type\":\"call\",\"id\":\"" + id + "\",\"method\":\"" + workload.method + "\",\"args\":" + workload.args
+                + ",\"deadline\":" + (System.currentTimeMillis() + 30_000) + "}\n").getBytes(StandardCharsets.UTF_8));
         in.flush();
         String line = out.readLine();
         if (line == null || !line.contains("\"" + id + "\"")) {

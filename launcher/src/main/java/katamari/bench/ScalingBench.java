@@ -118,7 +118,14 @@ final class ScalingBench {
     /** The agent exactly as an operator starts it: {@code bin/katamari worker --standalone} (same JVM options). */
     private Process startWorker(Path config) throws Exception {
         List<String> argv = List.of(home.resolve("bin/katamari").toString(), "worker", "--standalone", "--config", config.toString());
-        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true);
+        // the agent's JVM options, when measuring other ones: bin/katamari appends KATAMARI_JAVA_OPTS to its defaults
+        String workerOpts = System.getenv("KATAMARI_BENCH_WORKER_JAVA_OPTS");
+        pb.environment().remove("KATAMARI_JAVA_OPTS");
+        if (workerOpts != null) {
+            pb.environment().put("KATAMARI_JAVA_OPTS", workerOpts);
+        }
+        Process p = pb.start();
         Thread drain = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;

@@ -58,6 +58,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "10", description = "concurrent modes: measured seconds (default: ${DEFAULT-VALUE})")
     int seconds;
 
+    @Option(names = "--warmup-seconds", defaultValue = "10",
+            description = "concurrent and scaling modes: unmeasured seconds of load first; a fresh JVM (worker, gateway or this "
+                    + "client) is still compiling for a minute under load (default: ${DEFAULT-VALUE})")
+    int warmupSeconds;
+
     @Option(names = "--pool", defaultValue = "echo", description = "pool to call, version v1 (default: ${DEFAULT-VALUE})")
     String pool;
 
@@ -69,6 +74,6 @@ final class BenchCommand implements Callable<Integer> {
         java.nio.file.Path home = java.nio.file.Path.of(System.getenv().getOrDefault("KATAMARI_HOME", "")).toAbsolutePath();
         return katamari.bench.Bench.run(new katamari.bench.Bench.Options(mode, gateway, kafka, katamari.bench.Bench.Workload.parse(workload),
                 warmup, requests, runs, shareConsumers, ack, replyFetchWait, middleFetchWait, middleBatch, chassis, concurrency, seconds,
-                pool, instances, home));
+                warmupSeconds, pool, instances, home));
     }
 }
