@@ -304,7 +304,7 @@ public final class PoolIntake {
 
         /**
          * Renews the locks of {@code unfinished}. A renewed record leaves the consumer's hands until a later poll
-         * returns it (KIP-1222; that poll may also bring new records, which go straight back), and only then can it
+         * returns it (KIP-1222; that poll may also bring new records, which join the batch), and only then can it
          * be acknowledged. A record the broker did not give back has lost its lock: it is dropped from the batch and
          * never acknowledged here (its answer is still sent; the broker redelivers it).
          */
@@ -325,8 +325,11 @@ public final class PoolIntake {
                 }
                 for (ConsumerRecord<byte[], byte[]> r : back) {
                     if (awaiting.remove(key(r)) == null) {
-                        LOG.debug("intake {} got record {} while renewing; releasing it", clientId, r.offset());
-                        consumer.acknowledge(r, AcknowledgeType.RELEASE);
+                        // a new record came with the renewed ones: keep it (giving it back would count a delivery
+                        // against its attempts); it joins the batch and waits for a slot like the others
+                        Work extra = new Work(r, this);
+                        unfinished.add(extra);
+                        waiting.add(extra);
                     }
                 }
             }
