@@ -3,9 +3,11 @@ package katamari.bench;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.function.BiFunction;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -14,6 +16,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -41,11 +44,11 @@ final class ClosedLoop {
         this.request = request;
     }
 
-    private final java.util.Set<String> instances = new java.util.HashSet<>();
+    private final Set<String> instances = new HashSet<>();
     private long seq;
 
     /** The {@code katamari-instance} headers seen on replies so far (empty for the raw floors). */
-    java.util.Set<String> instancesSeen() {
+    Set<String> instancesSeen() {
         return instances;
     }
 
@@ -88,7 +91,7 @@ final class ClosedLoop {
                     }
                     long now = System.nanoTime();
                     lastReply = now;
-                    org.apache.kafka.common.header.Header instance = r.headers().lastHeader("katamari-instance");
+                    Header instance = r.headers().lastHeader("katamari-instance");
                     if (instance != null) {
                         instances.add(new String(instance.value(), StandardCharsets.UTF_8));
                     }

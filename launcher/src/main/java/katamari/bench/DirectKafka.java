@@ -14,6 +14,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -88,14 +89,14 @@ final class DirectKafka {
     ClosedLoop loop(Bench.Workload workload, String rep) {
         byte[] body = workload.record();
         return new ClosedLoop(bootstrap, rep, (id, now) -> new ProducerRecord<byte[], byte[]>(requestTopic, null, (byte[]) null, body,
-                List.<org.apache.kafka.common.header.Header>of(
+                List.<Header>of(
                         new RecordHeader("katamari-id", id.getBytes(StandardCharsets.UTF_8)),
                         new RecordHeader("katamari-reply-to", rep.getBytes(StandardCharsets.UTF_8)),
                         new RecordHeader("katamari-deadline", Long.toString(now + 30_000).getBytes(StandardCharsets.UTF_8)))));
     }
 
     private void once(KafkaProducer<byte[], byte[]> producer, KafkaConsumer<byte[], byte[]> consumer, String rep, byte[] body, String id) {
-        ProducerRecord<byte[], byte[]> r = new ProducerRecord<byte[], byte[]>(requestTopic, null, (byte[]) null, body, List.<org.apache.kafka.common.header.Header>of(
+        ProducerRecord<byte[], byte[]> r = new ProducerRecord<byte[], byte[]>(requestTopic, null, (byte[]) null, body, List.<Header>of(
                 new RecordHeader("katamari-id", id.getBytes(StandardCharsets.UTF_8)),
                 new RecordHeader("katamari-reply-to", rep.getBytes(StandardCharsets.UTF_8)),
                 new RecordHeader("katamari-deadline", Long.toString(System.currentTimeMillis() + 30_000).getBytes(StandardCharsets.UTF_8))));

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
@@ -161,11 +162,11 @@ final class KafkaFloor {
 
     /** Sends every reply of a poll, then waits until the broker has them all (as Katamari must before acknowledging). */
     private void reply(KafkaProducer<byte[], byte[]> producer, Iterable<ConsumerRecord<byte[], byte[]>> records, String rep) throws Exception {
-        List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+        List<Future<?>> sent = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : records) {
             sent.add(producer.send(new ProducerRecord<>(rep, null, r.key(), r.value())));
         }
-        for (java.util.concurrent.Future<?> f : sent) {
+        for (Future<?> f : sent) {
             f.get();
         }
     }

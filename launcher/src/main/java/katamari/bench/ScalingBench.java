@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import katamari.config.KafkaSettings;
@@ -44,7 +45,7 @@ final class ScalingBench {
     }
 
     void run() throws Exception {
-        Map<Integer, List<double[]>> rows = new java.util.TreeMap<>();
+        Map<Integer, List<double[]>> rows = new TreeMap<>();
         try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafka.Settings.defaults())) {
             for (int run = 1; run <= runs; run++) {
                 for (int n : instanceCounts) {

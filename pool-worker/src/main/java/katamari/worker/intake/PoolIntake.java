@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import katamari.config.KafkaSettings;
 import katamari.config.PoolDefinition;
@@ -60,7 +61,7 @@ public final class PoolIntake {
     private final AtomicInteger busySlots = new AtomicInteger();
     private final Object capacity = new Object();
     /** Held by the one feeder that is fetching: two fetching at once could each bring a batch no slot is free for. */
-    private final java.util.concurrent.atomic.AtomicBoolean fetching = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean fetching = new AtomicBoolean();
     private volatile Feeder pollOwner;
     private final List<Feeder> feeders = new ArrayList<>();
     private volatile int batchSize;
@@ -92,8 +93,9 @@ public final class PoolIntake {
 
     /** For a slot whose instance is alive and idle: the next record to run, or null if none came within {@code timeout}. */
     Work next(Duration timeout) throws InterruptedException {
-        idleSlots.incrementAndGet();
-        signal();
+        if (idleSlots.incrementAndGet() + busySlots.get() == 1) {
+            signal(); // the first live slot: feeders may fetch now (waking them for every take costs context switches)
+        }
         try {
             long until = System.nanoTime() + timeout.toNanos();
             while (true) {
@@ -103,7 +105,9 @@ public final class PoolIntake {
                 }
                 if (w.start()) {
                     busySlots.incrementAndGet();
-                    signal(); // the queue may be empty now: a feeder may fetch the next batch
+                    if (waiting.isEmpty()) {
+                        signal(); // the last waiting record is taken: a feeder may fetch the next batch
+                    }
                     return w;
                 }
             }
@@ -176,8 +180,7 @@ public final class PoolIntake {
         /** Called by the slot that ran {@code w}. */
         void completed(Work w) {
             busySlots.decrementAndGet();
-            done.offer(w);
-            signal();
+            done.offer(w); // wakes this feeder if it waits for its batch; a finished record never lets a feeder fetch
         }
 
         void wakeup() {

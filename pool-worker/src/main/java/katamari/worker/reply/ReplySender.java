@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import katamari.config.KafkaSettings;
 import katamari.topics.HeaderNames;
 import katamari.topics.Reply;
@@ -72,7 +73,7 @@ public final class ReplySender implements AutoCloseable {
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(replyTo, null,
                 reply.id().getBytes(StandardCharsets.UTF_8), WireCodec.encodeReply(reply), headers);
         CompletableFuture<Void> delivered = new CompletableFuture<>();
-        java.util.function.Consumer<Exception> deadLetter = e -> {
+        Consumer<Exception> deadLetter = e -> {
             LOG.warn("cannot deliver the reply to {} of {}/{} to {}: {}; dead-lettering the request", reply.id(), pool, version, replyTo, e.getMessage());
             failures.execute(() -> {
                 try {
