@@ -13,12 +13,10 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * A closed loop over Kafka: {@code concurrency} requests outstanding, each reply sends the next one. One thread
@@ -53,15 +51,10 @@ final class ClosedLoop {
     }
 
     Result run(int concurrency, Duration warmup, Duration duration) {
-        Properties pp = new Properties();
-        pp.put("bootstrap.servers", bootstrap);
-        pp.put(ProducerConfig.ACKS_CONFIG, "all");
-        pp.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        pp.put(ProducerConfig.LINGER_MS_CONFIG, "0");
         Properties cp = new Properties();
         cp.put("bootstrap.servers", bootstrap);
         cp.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pp, new ByteArraySerializer(), new ByteArraySerializer());
+        try (KafkaProducer<byte[], byte[]> producer = KafkaFloor.producer(bootstrap, "bench-closed-loop");
              KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             TopicPartition tp = new TopicPartition(replyTopic, 0);
             consumer.assign(List.of(tp));

@@ -59,11 +59,17 @@ final class KafkaFloor {
     }
 
     private KafkaProducer<byte[], byte[]> producer(String id) {
-        Properties p = base();
+        return producer(bootstrap, id);
+    }
+
+    /** Katamari's producer settings on the request/reply path (acks=all, idempotence, linger 0), for every bench client. */
+    static KafkaProducer<byte[], byte[]> producer(String bootstrap, String clientId) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, id);
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
     }
 

@@ -207,6 +207,25 @@ public final class WorkerAgent implements AutoCloseable {
         }
     }
 
+    private interface Drainable {
+        boolean awaitStopped(Duration timeout) throws InterruptedException;
+    }
+
+    /** Waits for each part until {@code until} (a shared deadline); false when interrupted. */
+    private boolean awaitDrained(String what, List<Drainable> parts, long until) {
+        for (Drainable part : parts) {
+            try {
+                if (!part.awaitStopped(Duration.ofNanos(Math.max(0, until - System.nanoTime())))) {
+                    LOG.warn("worker {}: {} did not drain within {} s", workerId, what, DRAIN_LIMIT.toSeconds());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Drains: stops taking records, lets each slot finish the record in hand, stops instances gracefully. */
     @Override
     public void close() {
@@ -225,25 +244,8 @@ public final class WorkerAgent implements AutoCloseable {
         feeding.forEach(PoolIntake::stop);
         all.forEach(InstanceSlot::stop);
         long until = System.nanoTime() + DRAIN_LIMIT.toNanos();
-        for (PoolIntake intake : feeding) {
-            try {
-                if (!intake.awaitStopped(Duration.ofNanos(Math.max(0, until - System.nanoTime())))) {
-                    LOG.warn("worker {}: an intake did not drain within {} s", workerId, DRAIN_LIMIT.toSeconds());
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        for (InstanceSlot slot : all) {
-            try {
-                if (!slot.awaitStopped(Duration.ofNanos(Math.max(0, until - System.nanoTime())))) {
-                    LOG.warn("worker {}: a slot did not drain within {} s", workerId, DRAIN_LIMIT.toSeconds());
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
+        if (awaitDrained("an intake", feeding.stream().<Drainable>map(i -> i::awaitStopped).toList(), until)) {
+            awaitDrained("a slot", all.stream().<Drainable>map(slot -> slot::awaitStopped).toList(), until);
         }
         watch.shutdownNow();
         nestedClient.close();
