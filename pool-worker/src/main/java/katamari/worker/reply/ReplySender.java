@@ -27,9 +27,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Produces replies and dead letters for the whole agent. Every send blocks at most {@code replyTimeout}
- * ({@code max.block.ms} and {@code delivery.timeout.ms} are bounded by it), so a reply topic that does not exist
- * cannot stall an instance's slot: the caller dead-letters the request instead.
+ * Produces replies and dead letters for the whole agent. A reply is sent without waiting ({@link #reply}); a send
+ * blocks the caller at most {@code replyTimeout} ({@code max.block.ms} and {@code delivery.timeout.ms} are bounded by
+ * it), so a reply topic that does not exist cannot stall an instance's slot: the request is dead-lettered instead.
  */
 public final class ReplySender implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReplySender.class);
