@@ -131,15 +131,25 @@ public final class KatamariClient implements AutoCloseable {
     }
 
     private void createReplyTopic() {
+        createTopic(kafka, replyTopic);
+    }
+
+    /**
+     * Creates a one-partition topic (a reply topic: the broker does not auto-create topics) with the configured
+     * replication factor. @return false when it already existed, which is fine
+     */
+    public static boolean createTopic(KafkaSettings kafka, String topic) {
         try (Admin admin = Admin.create(kafka.clientProperties())) {
-            admin.createTopics(List.of(new NewTopic(replyTopic, 1, kafka.replicationFactor()))).all().get();
+            admin.createTopics(List.of(new NewTopic(topic, 1, kafka.replicationFactor()))).all().get();
+            return true;
         } catch (ExecutionException e) {
-            if (!(e.getCause() instanceof TopicExistsException)) {
-                throw new IllegalStateException("cannot create reply topic " + replyTopic + ": " + e.getCause().getMessage(), e.getCause());
+            if (e.getCause() instanceof TopicExistsException) {
+                return false;
             }
+            throw new IllegalStateException("cannot create topic " + topic + ": " + e.getCause().getMessage(), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while creating " + replyTopic, e);
+            throw new IllegalStateException("interrupted while creating " + topic, e);
         }
     }
 

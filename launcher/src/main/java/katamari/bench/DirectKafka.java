@@ -3,10 +3,12 @@ package katamari.bench;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import katamari.client.KatamariClient;
+import katamari.config.KafkaSettings;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -27,56 +29,54 @@ final class DirectKafka {
         this.requestTopic = requestTopic;
     }
 
-    Latencies run(Bench.Workload workload, int warmup, int count) throws Exception {
+    /** A run against a reply topic of its own, created for it and deleted after. */
+    private interface WithReplies<T> {
+        T run(String replyTopic) throws Exception;
+    }
+
+    private <T> T withReplyTopic(WithReplies<T> body) throws Exception {
         String rep = "katamari.replies.bench-" + UUID.randomUUID().toString().substring(0, 6);
-        Properties base = new Properties();
-        base.put("bootstrap.servers", bootstrap);
-        try (Admin admin = Admin.create(base)) {
-            admin.createTopics(List.of(new NewTopic(rep, 1, (short) 1))).all().get();
-        }
-        Properties cp = (Properties) base.clone();
-        cp.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        try (KafkaProducer<byte[], byte[]> producer = KafkaFloor.producer(bootstrap, "bench-direct");
-             KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            TopicPartition tp = new TopicPartition(rep, 0);
-            consumer.assign(List.of(tp));
-            consumer.seekToBeginning(List.of(tp));
-            consumer.position(tp);
-            byte[] body = workload.record();
-            for (int i = 0; i < warmup; i++) {
-                once(producer, consumer, rep, body, "w" + i);
-            }
-            Latencies l = new Latencies(count);
-            for (int i = 0; i < count; i++) {
-                long t0 = System.nanoTime();
-                once(producer, consumer, rep, body, "m" + i);
-                l.add(System.nanoTime() - t0);
-            }
-            return l;
+        KatamariClient.createTopic(KafkaSettings.defaults().withBootstrap(bootstrap), rep);
+        try {
+            return body.run(rep);
         } finally {
-            try (Admin admin = Admin.create(base)) {
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", (Object) bootstrap))) {
                 admin.deleteTopics(List.of(rep)).all().get();
             } catch (Exception ignored) {
+                // a leftover bench topic harms nothing
             }
         }
     }
 
+    Latencies run(Bench.Workload workload, int warmup, int count) throws Exception {
+        return withReplyTopic(rep -> {
+            Properties cp = new Properties();
+            cp.put("bootstrap.servers", bootstrap);
+            cp.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+            try (KafkaProducer<byte[], byte[]> producer = KafkaFloor.producer(bootstrap, "bench-direct");
+                 KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+                TopicPartition tp = new TopicPartition(rep, 0);
+                consumer.assign(List.of(tp));
+                consumer.seekToBeginning(List.of(tp));
+                consumer.position(tp);
+                byte[] body = workload.record();
+                for (int i = 0; i < warmup; i++) {
+                    once(producer, consumer, rep, body, "w" + i);
+                }
+                Latencies l = new Latencies(count);
+                for (int i = 0; i < count; i++) {
+                    long t0 = System.nanoTime();
+                    once(producer, consumer, rep, body, "m" + i);
+                    l.add(System.nanoTime() - t0);
+                }
+                return l;
+            }
+        });
+    }
+
     /** {@code concurrency} requests outstanding for {@code duration} after {@code warmup}. */
     ClosedLoop.Result runConcurrent(Bench.Workload workload, int concurrency, Duration warmup, Duration duration) throws Exception {
-        String rep = "katamari.replies.bench-" + UUID.randomUUID().toString().substring(0, 6);
-        Properties base = new Properties();
-        base.put("bootstrap.servers", bootstrap);
-        try (Admin admin = Admin.create(base)) {
-            admin.createTopics(List.of(new NewTopic(rep, 1, (short) 1))).all().get();
-        }
-        try {
-            return loop(workload, rep).run(concurrency, warmup, duration);
-        } finally {
-            try (Admin admin = Admin.create(base)) {
-                admin.deleteTopics(List.of(rep)).all().get();
-            } catch (Exception ignored) {
-            }
-        }
+        return withReplyTopic(rep -> loop(workload, rep).run(concurrency, warmup, duration));
     }
 
     /** A closed loop sending {@code workload} requests with DESIGN.md headers, replies to {@code rep}. */

@@ -12,13 +12,12 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import katamari.client.KatamariClient;
 import katamari.config.KafkaSettings;
 import katamari.config.PoolDefinition;
 import katamari.dispatcher.provisioning.TopicProvisioner;
 import katamari.kafka.embedded.EmbeddedKafka;
 import katamari.topics.TopicNames;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 
 /**
  * {@code sleep10} with 1, 4 and 16 instances: requests/s as a fraction of the ideal (instances × 100/s), and the
@@ -73,9 +72,7 @@ final class ScalingBench {
         Files.writeString(config, yaml(bootstrap, pool));
         Process worker = startWorker(config);
         String rep = "katamari.replies.bench-" + UUID.randomUUID().toString().substring(0, 6);
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-            admin.createTopics(List.of(new NewTopic(rep, 1, (short) 1))).all().get();
-        }
+        KatamariClient.createTopic(KafkaSettings.defaults().withBootstrap(bootstrap), rep);
         try {
             DirectKafka direct = new DirectKafka(bootstrap, TopicNames.requests(pool.name(), pool.version()));
             ClosedLoop loop = direct.loop(Bench.Workload.SLEEP10, rep);

@@ -1,12 +1,8 @@
 package katamari.cli;
 
-import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
+import katamari.client.KatamariClient;
 import katamari.config.KatamariConfig;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.errors.TopicExistsException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -21,17 +17,9 @@ final class CreateTopicCommand implements Callable<Integer> {
     String name;
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() {
         KatamariConfig c = options.load();
-        try (Admin admin = Admin.create(c.kafka().clientProperties())) {
-            admin.createTopics(List.of(new NewTopic(name, 1, c.kafka().replicationFactor()))).all().get();
-            System.out.println("created topic " + name);
-        } catch (ExecutionException e) {
-            if (!(e.getCause() instanceof TopicExistsException)) {
-                throw new IllegalStateException("cannot create topic " + name + ": " + e.getCause().getMessage(), e.getCause());
-            }
-            System.out.println("topic " + name + " already exists");
-        }
+        System.out.println(KatamariClient.createTopic(c.kafka(), name) ? "created topic " + name : "topic " + name + " already exists");
         return 0;
     }
 }
