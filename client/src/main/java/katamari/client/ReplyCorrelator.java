@@ -1,6 +1,5 @@
 package katamari.client;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +23,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -123,7 +121,7 @@ final class ReplyCorrelator implements AutoCloseable {
             return;
         }
         p.timer.cancel(false);
-        p.answer.complete(new Answer(reply, header(record, HeaderNames.POOL), header(record, HeaderNames.VERSION)));
+        p.answer.complete(new Answer(reply, RecordHeaders.text(record, HeaderNames.POOL), RecordHeaders.text(record, HeaderNames.VERSION)));
     }
 
     private void pollLoop() {
@@ -166,11 +164,6 @@ final class ReplyCorrelator implements AutoCloseable {
         for (String id : List.copyOf(pending.keySet())) {
             fail(id, KatamariError.of(ErrorCode.TIMEOUT, "the client is shutting down"));
         }
-    }
-
-    private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
-        Header h = record.headers().lastHeader(name);
-        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
     }
 
     private static Thread daemon(Runnable r, String name) {

@@ -1,7 +1,6 @@
 package katamari.worker.intake;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
@@ -12,6 +11,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import katamari.chassis.protocol.ChassisMessage;
+import katamari.client.RecordHeaders;
 import katamari.chassis.protocol.ChassisMessage.Call;
 import katamari.chassis.protocol.ChassisMessage.Failure;
 import katamari.chassis.protocol.ChassisMessage.MethodSpec;
@@ -36,7 +36,6 @@ import katamari.worker.supervisor.OrphanGuard;
 import katamari.worker.supervisor.RestartBackoff;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -239,8 +238,8 @@ public final class InstanceSlot implements Runnable {
 
     /** @return how to acknowledge the record */
     private AcknowledgeType handle(ConsumerRecord<byte[], byte[]> record) {
-        String id = header(record, HeaderNames.ID);
-        String replyTo = header(record, HeaderNames.REPLY_TO);
+        String id = RecordHeaders.text(record, HeaderNames.ID);
+        String replyTo = RecordHeaders.text(record, HeaderNames.REPLY_TO);
         long deadline = deadline(record);
         int delivery = record.deliveryCount().map(Short::intValue).orElse(1);
         Request request;
@@ -346,7 +345,7 @@ public final class InstanceSlot implements Runnable {
     }
 
     private long deadline(ConsumerRecord<byte[], byte[]> record) {
-        String text = header(record, HeaderNames.DEADLINE);
+        String text = RecordHeaders.text(record, HeaderNames.DEADLINE);
         if (text != null) {
             try {
                 return Long.parseLong(text.trim());
@@ -355,11 +354,6 @@ public final class InstanceSlot implements Runnable {
             }
         }
         return record.timestamp() + pool.timeout().toMillis();
-    }
-
-    private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
-        Header h = record.headers().lastHeader(name);
-        return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
     }
 
     private void pause(long ms) {
