@@ -121,6 +121,7 @@ class Chassis:
         self._in = self._out = None
         self._call_id = None
         self._nested = 0
+        self._later = []  # calls the agent wrote ahead (pipeline) while a nested call was awaited
         self.deadline = None
 
     def handle(self, method, *arg_names):
@@ -146,7 +147,7 @@ class Chassis:
         self._send({"type": "hello", "protocol": PROTOCOL, "kind": self.kind,
                     "methods": {name: {"args": names} for name, (names, _) in self._methods.items()}})
         while True:
-            message = self._next()
+            message = self._later.pop(0) if self._later else self._next()
             if message is None:
                 return
             message_type = message.get("type")
@@ -182,6 +183,8 @@ class Chassis:
                 raise CallError(pool, method, error.get("code", "handler_error"), error.get("message", ""))
             if message_type == "ping":
                 self._send({"type": "pong", "id": message.get("id")})
+            elif message_type == "call":
+                self._later.append(message)  # the next call, written ahead by a pipelining agent: after this one
             else:
                 log("chassis %s: ignoring an unexpected %r message while waiting for %s" % (self.kind, message_type, nested_id))
 

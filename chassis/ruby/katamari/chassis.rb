@@ -119,6 +119,8 @@ module Katamari
         end
         if type == "ping"
           send_message(type: "pong", id: message["id"])
+        elsif type == "call"
+          later << message # the next call, written ahead by a pipelining agent: after this one
         else
           log("chassis #{kind}: ignoring an unexpected #{type.inspect} message while waiting for #{nested_id}")
         end
@@ -142,7 +144,7 @@ module Katamari
       @in, @out = PROTOCOL_STREAMS
       send_message(type: "hello", protocol: PROTOCOL, kind: kind,
                    methods: self.class.handlers.transform_values { |(names, _)| { args: names } })
-      while (message = next_message)
+      while (message = later.shift || next_message)
         case message["type"]
         when "ping" then send_message(type: "pong", id: message["id"])
         when "call" then exit(0) unless answer(message)
@@ -152,6 +154,11 @@ module Katamari
     end
 
     private
+
+    # Calls the agent wrote ahead (pipeline) while a nested call was awaited; they run next.
+    def later
+      @later ||= []
+    end
 
     def next_message
       while (line = @in.gets)

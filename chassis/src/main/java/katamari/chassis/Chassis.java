@@ -155,13 +155,15 @@ public final class Chassis {
             conversation.send(new CallPool(id, pool, method, args));
             try {
                 ChassisMessage message;
-                while ((message = conversation.next()) != null) {
+                while ((message = conversation.read()) != null) {
                     if (message instanceof CallResult r && r.id().equals(id)) {
                         return r.result();
                     } else if (message instanceof CallError e && e.id().equals(id)) {
                         throw new CallFailedException(pool, method, e.error());
                     } else if (message instanceof Ping p) {
                         conversation.send(new Pong(p.id()));
+                    } else if (message instanceof Call c) {
+                        conversation.keepForLater(c); // the next call, written ahead by a pipelining agent
                     } else {
                         conversation.log("ignoring an unexpected " + message.getClass().getSimpleName() + " while waiting for " + id);
                     }

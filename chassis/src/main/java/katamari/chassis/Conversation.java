@@ -12,6 +12,7 @@ final class Conversation {
     private final String kind;
     private final BufferedReader in;
     private final PrintStream out;
+    private final java.util.ArrayDeque<ChassisMessage> later = new java.util.ArrayDeque<>();
 
     Conversation(String kind, BufferedReader in, PrintStream out) {
         this.kind = kind;
@@ -19,8 +20,22 @@ final class Conversation {
         this.out = out;
     }
 
-    /** The next message from the agent, or null at end of input. Lines that are not protocol are logged and skipped. */
+    /** The next message to handle: a call kept for later first, else the next from the agent (null at end of input). */
     ChassisMessage next() throws IOException {
+        ChassisMessage kept = later.poll();
+        return kept != null ? kept : read();
+    }
+
+    /**
+     * Keeps a call the agent wrote ahead (pipeline) that arrived while a nested call was awaited: it is handled
+     * after the current one.
+     */
+    void keepForLater(ChassisMessage call) {
+        later.add(call);
+    }
+
+    /** The next message from the agent, or null at end of input. Lines that are not protocol are logged and skipped. */
+    ChassisMessage read() throws IOException {
         String line;
         while ((line = in.readLine()) != null) {
             if (line.isBlank()) {

@@ -26,6 +26,10 @@ import katamari.topics.Names;
  *                   lets short requests flow at a higher rate (fewer round trips to the broker per request); the
  *                   price is that records an agent took wait for its instances while another agent may be idle, so
  *                   keep 1 for pools whose requests take long (docs/configuration.md).
+ * @param pipeline   true: the agent writes an instance its next call while the current one runs, so the instance
+ *                   starts it without waiting for the agent (null = false). For short, even requests; a call
+ *                   written ahead waits behind the one running, and the chassis must keep a call that arrives
+ *                   during a nested call for later, as the bundled libraries do (docs/configuration.md).
  */
 public record PoolDefinition(
         String name,
@@ -39,7 +43,8 @@ public record PoolDefinition(
         Map<String, String> env,
         List<String> inheritEnv,
         @JsonInclude(JsonInclude.Include.NON_NULL) Integer weight,
-        @JsonInclude(JsonInclude.Include.NON_NULL) Integer prefetch) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) Integer prefetch,
+        @JsonInclude(JsonInclude.Include.NON_NULL) Boolean pipeline) {
 
     public static final int MAX_WEIGHT = 1_000_000;
     public static final int MAX_PREFETCH = 64;
@@ -79,21 +84,33 @@ public record PoolDefinition(
         }
     }
 
+    /** Without pipelining (off by default). */
+    public PoolDefinition(String name, String version, List<String> command, Integer instances, Duration timeout, Integer attempts,
+                          Integer maxRssMb, Integer maxRequests, Map<String, String> env, List<String> inheritEnv, Integer weight,
+                          Integer prefetch) {
+        this(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, null);
+    }
+
     /** Without a prefetch (it defaults to 1). */
     public PoolDefinition(String name, String version, List<String> command, Integer instances, Duration timeout, Integer attempts,
                           Integer maxRssMb, Integer maxRequests, Map<String, String> env, List<String> inheritEnv, Integer weight) {
-        this(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, null);
+        this(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, null, null);
     }
 
     /** Without a weight (it defaults to 1). */
     public PoolDefinition(String name, String version, List<String> command, Integer instances, Duration timeout, Integer attempts,
                           Integer maxRssMb, Integer maxRequests, Map<String, String> env, List<String> inheritEnv) {
-        this(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, null, null);
+        this(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, null, null, null);
     }
 
     /** Records per instance an agent takes in one fetch: {@code prefetch}, or 1 when unset. */
     public int prefetchPerInstance() {
         return prefetch == null ? 1 : prefetch;
+    }
+
+    /** Whether an instance may be written its next call before it answered the current one ({@code pipeline}). */
+    public boolean pipelines() {
+        return Boolean.TRUE.equals(pipeline);
     }
 
     /** The weight to route by: {@code weight}, or 1 when unset. */
@@ -102,11 +119,11 @@ public record PoolDefinition(
     }
 
     public PoolDefinition withWeight(Integer newWeight) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, newWeight, prefetch);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, newWeight, prefetch, pipeline);
     }
 
     public PoolDefinition withVersion(String newVersion) {
-        return new PoolDefinition(name, newVersion, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch);
+        return new PoolDefinition(name, newVersion, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline);
     }
 
     public String key() {

@@ -1,6 +1,7 @@
 package katamari.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -144,6 +145,17 @@ class ConfigLoaderTest {
         Path f = yaml("pools:\n  - {name: e, version: v1, command: [x], prefetch: 0}\n");
         ConfigException e = assertThrows(ConfigException.class, () -> new ConfigLoader(Map.of()).read(f));
         assertTrue(e.getMessage().contains("prefetch must be 1-64"), e.getMessage());
+    }
+
+    @Test
+    void a_pool_pipelines_only_when_it_says_so() throws IOException {
+        KatamariConfig c = new ConfigLoader(Map.of()).read(yaml(
+                "pools:\n  - {name: e, version: v1, command: [x], pipeline: true}\n  - {name: e, version: v2, command: [x]}\n"));
+        assertTrue(c.pool("e", "v1").orElseThrow().pipelines());
+        assertFalse(c.pool("e", "v2").orElseThrow().pipelines());
+        Path f = yaml("pools:\n  - {name: e, version: v1, command: [x], pipeline: sometimes}\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> new ConfigLoader(Map.of()).read(f));
+        assertTrue(e.getMessage().contains("pipeline"), e.getMessage());
     }
 
     @Test

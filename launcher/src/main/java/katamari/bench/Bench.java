@@ -47,7 +47,20 @@ public final class Bench {
     public record Options(String modes, String gateway, String kafka, Workload workload, int warmup, int requests, int runs,
                           int shareConsumers, String ackMode, int replyFetchWaitMs, int middleFetchWaitMs, int middleBatch,
                           List<String> chassis, int concurrency, int seconds, int warmupSeconds, String pool, List<Integer> instances,
-                          Path home) {}
+                          List<Boolean> pipeline, int backlog, Path home) {}
+
+    /** {@code on}/{@code off} words as booleans, in order. */
+    public static List<Boolean> onOff(List<String> words) {
+        List<Boolean> out = new ArrayList<>();
+        for (String w : words) {
+            switch (w.trim()) {
+                case "on" -> out.add(true);
+                case "off" -> out.add(false);
+                default -> throw new IllegalArgumentException("--pipeline takes on, off or on,off; not '" + w + "'");
+            }
+        }
+        return out;
+    }
 
     public interface Run {
         Latencies once() throws Exception;
@@ -112,7 +125,7 @@ public final class Bench {
                         () -> floor(o, KafkaFloor.Middle.CLASSIC).runConcurrent(o.concurrency(), warm, measure));
                 case "kafka-c-share" -> concurrent("floor kafka share x" + o.shareConsumers() + " c=" + o.concurrency() + " batch " + o.middleBatch(),
                         o.runs(), () -> floor(o, KafkaFloor.Middle.SHARE).runConcurrent(o.concurrency(), warm, measure));
-                case "scaling" -> new ScalingBench(o.home(), o.instances(), o.runs(), warm, measure).run();
+                case "scaling" -> new ScalingBench(o.home(), o.instances(), o.pipeline(), o.backlog(), o.runs(), warm, measure).run();
                 case "recovery" -> new RecoveryBench(o.home(), Math.max(o.runs(), 3)).run();
                 default -> throw new IllegalArgumentException("unknown mode '" + mode + "'");
             }

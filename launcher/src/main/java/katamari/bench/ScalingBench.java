@@ -25,46 +25,54 @@ import katamari.topics.TopicNames;
  *
  * <p>Runs its own embedded broker (in this JVM) and, per instance count, a worker agent started with
  * {@code bin/katamari worker --standalone} (which execs its JVM, so the child's RSS is the agent's alone). The client produces
- * straight to the request topic with 2 × instances requests outstanding, so an instance never waits for work
- * because the client was slow.
+ * straight to the request topic with {@code --backlog} × instances requests outstanding (default 4), so that what is
+ * measured is the pool's capacity: with 2, replies and new requests in transit left instances waiting for work.
+ * Each instance count runs with the pool's {@code pipeline} on and off, side by side.
  */
 final class ScalingBench {
     private final Path home;
     private final List<Integer> instanceCounts;
+    private final List<Boolean> pipelineModes;
+    private final int perInstance;
     private final int runs;
     private final Duration warmup;
     private final Duration measure;
 
-    ScalingBench(Path home, List<Integer> instanceCounts, int runs, Duration warmup, Duration measure) {
+    ScalingBench(Path home, List<Integer> instanceCounts, List<Boolean> pipelineModes, int perInstance, int runs, Duration warmup, Duration measure) {
         this.home = home;
+        this.perInstance = perInstance;
         this.instanceCounts = instanceCounts;
+        this.pipelineModes = pipelineModes;
         this.runs = runs;
         this.warmup = warmup;
         this.measure = measure;
     }
 
     void run() throws Exception {
-        Map<Integer, List<double[]>> rows = new TreeMap<>();
+        Map<String, List<double[]>> rows = new TreeMap<>();
         try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafka.Settings.defaults())) {
             for (int run = 1; run <= runs; run++) {
                 for (int n : instanceCounts) {
-                    double[] r = once(kafka.bootstrapServers(), n, run);
-                    rows.computeIfAbsent(n, k -> new ArrayList<>()).add(r);
-                    System.out.printf("  sleep10 x%-3d run %d: %.0f req/s = %.1f %% of ideal %d/s, p50=%.2f p99=%.2f ms, worker RSS %.0f MB (peak %.0f MB)%n",
-                            n, run, r[0], r[1], n * 100, r[2], r[3], r[4], r[5]);
+                    for (boolean pipeline : pipelineModes) { // side by side, in the same minute of a noisy machine
+                        String label = String.format("sleep10 x%-3d pipeline %-3s", n, pipeline ? "on" : "off");
+                        double[] r = once(kafka.bootstrapServers(), n, pipeline, run);
+                        rows.computeIfAbsent(label, k -> new ArrayList<>()).add(r);
+                        System.out.printf("  %s run %d: %.0f req/s = %.1f %% of ideal %d/s, p50=%.2f p99=%.2f ms, worker RSS %.0f MB (peak %.0f MB)%n",
+                                label, run, r[0], r[1], n * 100, r[2], r[3], r[4], r[5]);
+                    }
                 }
             }
         }
-        rows.forEach((n, list) -> System.out.printf("%-36s MEDIAN of %d: %.0f req/s = %.1f %% of ideal, p50=%.2f p99=%.2f ms, worker RSS %.0f MB (peak %.0f MB)%n",
-                "sleep10 x" + n, list.size(), Bench.median(list, 0), Bench.median(list, 1), Bench.median(list, 2),
+        rows.forEach((label, list) -> System.out.printf("%-36s MEDIAN of %d: %.0f req/s = %.1f %% of ideal, p50=%.2f p99=%.2f ms, worker RSS %.0f MB (peak %.0f MB)%n",
+                label, list.size(), Bench.median(list, 0), Bench.median(list, 1), Bench.median(list, 2),
                 Bench.median(list, 3), Bench.median(list, 4), Bench.median(list, 5)));
     }
 
     /** @return {req/s, % of ideal, p50 ms, p99 ms, worker RSS MB, worker peak RSS MB} */
-    private double[] once(String bootstrap, int instances, int run) throws Exception {
-        String version = "n" + instances + "r" + run + UUID.randomUUID().toString().substring(0, 4);
+    private double[] once(String bootstrap, int instances, boolean pipeline, int run) throws Exception {
+        String version = "n" + instances + (pipeline ? "p" : "s") + "r" + run + UUID.randomUUID().toString().substring(0, 4);
         PoolDefinition pool = new PoolDefinition("sleep", version, echoCommand(), instances, Duration.ofSeconds(30), 2,
-                null, null, Map.of(), null);
+                null, null, Map.of(), null, null, null, pipeline);
         try (TopicProvisioner provisioner = new TopicProvisioner(KafkaSettings.defaults().withBootstrap(bootstrap))) {
             provisioner.provision(List.of(pool));
         }
@@ -82,9 +90,9 @@ final class ScalingBench {
                 if (System.nanoTime() > until || !worker.isAlive()) {
                     throw new IllegalStateException("only " + loop.instancesSeen().size() + " of " + instances + " instances answered");
                 }
-                loop.run(2 * instances, Duration.ZERO, Duration.ofSeconds(1));
+                loop.run(perInstance * instances, Duration.ZERO, Duration.ofSeconds(1));
             }
-            ClosedLoop.Result r = loop.run(2 * instances, warmup, measure);
+            ClosedLoop.Result r = loop.run(perInstance * instances, warmup, measure);
             long[] rss = rssKb(worker.pid());
             return new double[] {r.rps(), 100.0 * r.rps() / (instances * 100.0), r.latencies().percentileMs(50),
                     r.latencies().percentileMs(99), rss[0] / 1024.0, rss[1] / 1024.0};
@@ -110,7 +118,7 @@ final class ScalingBench {
         return "kafka:\n  bootstrap: " + bootstrap + "\n"
                 + "worker:\n  allowedCommands: [java]\n"
                 + "pools:\n  - name: " + pool.name() + "\n    version: " + pool.version() + "\n    command: [" + command + "]\n"
-                + "    instances: " + pool.instances() + "\n    timeout: 30s\n    attempts: 2\n";
+                + "    instances: " + pool.instances() + "\n    timeout: 30s\n    attempts: 2\n    pipeline: " + pool.pipelines() + "\n";
     }
 
     /** The agent exactly as an operator starts it: {@code bin/katamari worker --standalone} (same JVM options). */

@@ -69,11 +69,19 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--instances", split = ",", defaultValue = "1,4,16", description = "scaling: instance counts (default: ${DEFAULT-VALUE})")
     List<Integer> instances;
 
+    @Option(names = "--pipeline", split = ",", defaultValue = "on,off",
+            description = "scaling: run the pool with pipeline on, off, or both side by side (default: ${DEFAULT-VALUE})")
+    List<String> pipeline;
+
+    @Option(names = "--backlog", defaultValue = "4",
+            description = "scaling: requests outstanding per instance; measures capacity when above 1 (default: ${DEFAULT-VALUE})")
+    int backlog;
+
     @Override
     public Integer call() throws Exception {
         java.nio.file.Path home = java.nio.file.Path.of(System.getenv().getOrDefault("KATAMARI_HOME", "")).toAbsolutePath();
         return katamari.bench.Bench.run(new katamari.bench.Bench.Options(mode, gateway, kafka, katamari.bench.Bench.Workload.parse(workload),
                 warmup, requests, runs, shareConsumers, ack, replyFetchWait, middleFetchWait, middleBatch, chassis, concurrency, seconds,
-                warmupSeconds, pool, instances, home));
+                warmupSeconds, pool, instances, katamari.bench.Bench.onOff(pipeline), backlog, home));
     }
 }

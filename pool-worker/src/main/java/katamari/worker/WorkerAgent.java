@@ -159,7 +159,7 @@ public final class WorkerAgent implements AutoCloseable {
         return b != null && a.command().equals(b.command()) && a.timeout().equals(b.timeout()) && a.attempts() == b.attempts()
                 && a.env().equals(b.env()) && a.inheritEnv().equals(b.inheritEnv())
                 && java.util.Objects.equals(a.maxRssMb(), b.maxRssMb()) && java.util.Objects.equals(a.maxRequests(), b.maxRequests())
-                && a.prefetchPerInstance() == b.prefetchPerInstance();
+                && a.prefetchPerInstance() == b.prefetchPerInstance() && a.pipelines() == b.pipelines();
     }
 
     private void resize(String key, int count) {

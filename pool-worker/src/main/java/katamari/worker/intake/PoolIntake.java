@@ -9,14 +9,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicInteger;
 import katamari.config.KafkaSettings;
 import katamari.config.PoolDefinition;
 import katamari.topics.TopicNames;
+import katamari.worker.supervisor.Instance;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -56,9 +60,11 @@ public final class PoolIntake {
     private final KafkaSettings kafka;
     private final String name;
     private final LinkedBlockingQueue<Work> waiting = new LinkedBlockingQueue<>();
-    /** Slots waiting in {@link #next} (idle, instance alive) and slots running a record. */
+    /** Slots waiting in {@link #next} (idle, instance alive), and records started and not yet completed. */
     private final AtomicInteger idleSlots = new AtomicInteger();
     private final AtomicInteger busySlots = new AtomicInteger();
+    /** Pipelining slots waiting in {@link #nextAhead}. */
+    private final Set<Thread> aheadWaiters = ConcurrentHashMap.newKeySet();
     private final Object capacity = new Object();
     /** Held by the one feeder that is fetching: two fetching at once could each bring a batch no slot is free for. */
     private final AtomicBoolean fetching = new AtomicBoolean();
@@ -88,7 +94,10 @@ public final class PoolIntake {
     /** The agent now runs {@code instances} of the pool-version: fetch batches of that size (feeders pick it up between batches). */
     public void resize(int instances) {
         this.instances = instances;
-        batchSize = Math.max(1, instances) * pool.prefetchPerInstance();
+        // a pipelining instance holds two records (the one running and the one written ahead), so it needs twice as
+        // many: a feeder's batch is done only when its last record is, and with 1 per instance they ran dry
+        int perInstance = pool.prefetchPerInstance() * (pool.pipelines() ? Instance.MAX_CALLS_IN_FLIGHT : 1);
+        batchSize = Math.max(1, instances) * perInstance;
     }
 
     /** For a slot whose instance is alive and idle: the next record to run, or null if none came within {@code timeout}. */
@@ -113,6 +122,47 @@ public final class PoolIntake {
             }
         } finally {
             idleSlots.decrementAndGet();
+        }
+    }
+
+    /**
+     * For a pipelining slot whose instance is running a record: the next record to write ahead, or null when
+     * {@code running} completes first, the intake stops, or {@code untilNanos} passes. A record goes to an idle slot
+     * first: this takes one only while no slot waits in {@link #next}.
+     */
+    Work nextAhead(CompletableFuture<?> running, long untilNanos) {
+        Thread me = Thread.currentThread();
+        aheadWaiters.add(me);
+        running.whenComplete((r, e) -> LockSupport.unpark(me));
+        try {
+            while (!running.isDone() && open) {
+                Work w = idleSlots.get() == 0 ? waiting.poll() : null;
+                if (w != null) {
+                    if (w.start()) {
+                        busySlots.incrementAndGet();
+                        if (waiting.isEmpty()) {
+                            signal();
+                        }
+                        return w;
+                    }
+                    continue; // withdrawn by its feeder
+                }
+                long left = untilNanos - System.nanoTime();
+                if (left <= 0 || Thread.currentThread().isInterrupted()) {
+                    return null;
+                }
+                LockSupport.parkNanos(this, left);
+            }
+            return null;
+        } finally {
+            aheadWaiters.remove(me);
+        }
+    }
+
+    /** Records were added to {@link #waiting}: slots waiting to write one ahead look again. */
+    private void offered() {
+        for (Thread t : aheadWaiters) {
+            LockSupport.unpark(t);
         }
     }
 
@@ -145,6 +195,7 @@ public final class PoolIntake {
     public void stop() {
         open = false;
         signal();
+        offered();
         feeders.forEach(Feeder::wakeup);
     }
 
@@ -216,6 +267,7 @@ public final class PoolIntake {
                         } while (batch.isEmpty() && open && idleSlots.get() + busySlots.get() > 0);
                         pollOwner = batch.isEmpty() ? this : null;
                         waiting.addAll(batch);
+                        offered();
                     } catch (WakeupException e) {
                         continue;
                     } finally {
@@ -333,6 +385,7 @@ public final class PoolIntake {
                         Work extra = new Work(r, this);
                         unfinished.add(extra);
                         waiting.add(extra);
+                        offered();
                     }
                 }
             }

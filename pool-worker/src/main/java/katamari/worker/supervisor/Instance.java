@@ -7,7 +7,9 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.time.Duration;
 import java.util.Map;
@@ -15,7 +17,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicReference;
 import katamari.chassis.protocol.ChassisMessage;
 import katamari.chassis.protocol.ChassisMessage.Call;
 import katamari.chassis.protocol.ChassisMessage.CallError;
@@ -36,9 +37,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One running chassis process. It has at most one exchange in flight (a call or a ping); the stdout reader thread
- * completes it, and the process ending fails it. Anything off-protocol on stdout kills the process: a confused
- * instance must not answer the next request.
+ * One running chassis process. Its exchanges in flight are a ping alone, or one call, or (for a pool that
+ * pipelines) two calls: the one running and the next, written ahead so the instance starts it without waiting for
+ * the agent. A chassis answers in order, so the stdout reader thread completes the oldest, and the process ending
+ * fails them all. Anything off-protocol on stdout kills the process: a confused instance must not answer the next
+ * request.
  */
 public final class Instance implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Instance.class);
@@ -49,8 +52,13 @@ public final class Instance implements AutoCloseable {
     private final OutputStream stdin;
     private final StderrLog stderr;
     private final CompletableFuture<Hello> hello = new CompletableFuture<>();
-    /** The one exchange in flight: whoever removes it (the reader, or the process ending) completes it. */
-    private final AtomicReference<Exchange> inFlight = new AtomicReference<>();
+    /** Calls a pipelining slot may have written and not yet seen answered: the running one and the next. */
+    public static final int MAX_CALLS_IN_FLIGHT = 2;
+    /**
+     * Exchanges written and not yet answered, oldest first (guarded by itself): whoever removes one (the reader,
+     * or the process ending) completes it.
+     */
+    private final Deque<Exchange> inFlight = new ArrayDeque<>();
     private volatile InstanceFailure failure;
     /** The instance answered with "exit": its end is a recycle, not a crash. */
     private volatile boolean exitAnnounced;
@@ -197,8 +205,14 @@ public final class Instance implements AutoCloseable {
 
     private CompletableFuture<ChassisMessage> exchange(String id, ChassisMessage message, long deadline) {
         Exchange exchange = new Exchange(id, new CompletableFuture<>(), deadline);
-        if (!inFlight.compareAndSet(null, exchange)) {
-            throw new IllegalStateException(tag + " already has an exchange in flight");
+        synchronized (inFlight) {
+            Exchange oldest = inFlight.peekFirst();
+            boolean ping = deadline == 0;
+            if (oldest != null && (ping || oldest.deadline == 0 || inFlight.size() >= MAX_CALLS_IN_FLIGHT)) {
+                throw new IllegalStateException(tag + " cannot take a " + (ping ? "ping" : "call") + " now: "
+                        + inFlight.size() + " exchange(s) in flight, the oldest '" + oldest.id + "'");
+            }
+            inFlight.addLast(exchange);
         }
         InstanceFailure dead = failure;
         if (dead != null) {
@@ -220,8 +234,14 @@ public final class Instance implements AutoCloseable {
     }
 
     /** A {@code call_pool} from the instance: forwarded under the outer call's deadline, answered on stdin. */
+    private Exchange oldest() {
+        synchronized (inFlight) {
+            return inFlight.peekFirst();
+        }
+    }
+
     private boolean nestedCall(CallPool request) {
-        Exchange outer = inFlight.get();
+        Exchange outer = oldest();
         if (outer == null || outer.deadline == 0) {
             return violation("sent call_pool while no call was in flight");
         }
@@ -236,7 +256,7 @@ public final class Instance implements AutoCloseable {
         }
         nested.call(request.id(), request.pool(), request.method(), request.args(), outer.deadline).whenComplete((reply, error) -> {
             nestedInFlight.set(false);
-            if (inFlight.get() != outer) {
+            if (oldest() != outer) {
                 return; // the outer call is over (answered, timed out, or the instance died): nobody is listening
             }
             if (error != null) {
@@ -290,14 +310,18 @@ public final class Instance implements AutoCloseable {
             return nestedCall(request);
         }
         String id = message instanceof Result r ? r.id() : message instanceof Failure f ? f.id() : message instanceof Pong p ? p.id() : null;
-        Exchange exchange = inFlight.get();
+        Exchange exchange = oldest();
         if (id == null || exchange == null || !exchange.id.equals(id)) {
             return violation("answered id '" + id + "' while " + (exchange == null ? "nothing" : "'" + exchange.id + "'") + " was in flight");
         }
         if ((message instanceof Result r && r.exit()) || (message instanceof Failure f && f.exit())) {
             exitAnnounced = true;
         }
-        if (inFlight.compareAndSet(exchange, null)) {
+        boolean mine;
+        synchronized (inFlight) {
+            mine = inFlight.peekFirst() == exchange && inFlight.pollFirst() != null;
+        }
+        if (mine) {
             exchange.answer.complete(message);
         }
         return true;
@@ -330,10 +354,21 @@ public final class Instance implements AutoCloseable {
         fail(failure);
     }
 
+    /**
+     * Fails every exchange in flight: the oldest with {@code f} (it was running, unless the instance had announced
+     * its exit), the ones written ahead of it as {@link Reason#NOT_STARTED}.
+     */
     private void fail(InstanceFailure f) {
-        Exchange exchange = inFlight.getAndSet(null);
-        if (exchange != null) {
-            exchange.answer.completeExceptionally(f);
+        List<Exchange> all;
+        synchronized (inFlight) {
+            all = new ArrayList<>(inFlight);
+            inFlight.clear();
+        }
+        boolean running = !exitAnnounced;
+        for (Exchange exchange : all) {
+            exchange.answer.completeExceptionally(running ? f : new InstanceFailure(Reason.NOT_STARTED,
+                    tag + ": ended before it started this call, which was written ahead (" + f.getMessage() + ")", f.stderrTail()));
+            running = false;
         }
     }
 

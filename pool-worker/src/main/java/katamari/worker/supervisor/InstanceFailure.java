@@ -14,7 +14,9 @@ public final class InstanceFailure extends Exception {
         /** did not answer a ping in time while idle */
         UNRESPONSIVE,
         /** was killed by the agent (deadline passed, drain) */
-        KILLED
+        KILLED,
+        /** a call written ahead (pipeline) that the instance ended before starting: not the call's fault */
+        NOT_STARTED
     }
 
     private final Reason reason;
