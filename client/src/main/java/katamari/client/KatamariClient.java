@@ -56,10 +56,7 @@ public final class KatamariClient implements AutoCloseable {
         createReplyTopic();
         correlator = new ReplyCorrelator(kafka, replyTopic, 1);
         correlator.start();
-        Properties p = kafka.clientProperties();
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+        Properties p = RequestPathProducer.settings(kafka.clientProperties());
         // a broker that cannot take the request fails it fast instead of holding a caller until its deadline
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "5000");
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "katamari-requests-" + replyTopic);

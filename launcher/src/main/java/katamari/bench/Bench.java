@@ -119,6 +119,8 @@ public final class Bench {
                     HttpConcurrent.Result r = new HttpConcurrent().run(url, o.workload().body(), o.concurrency(), warm, measure);
                     return new ClosedLoop.Result(r.rps(), r.latencies(), r.errors());
                 });
+                case "raw-c" -> concurrent("http-raw-socket c=" + o.concurrency() + " " + w, o.runs(),
+                        () -> new RawHttpConcurrent().run(url, o.workload().body(), o.concurrency(), warm, measure));
                 case "direct-c" -> concurrent("katamari-direct-kafka c=" + o.concurrency() + " " + w, o.runs(),
                         () -> new DirectKafka(o.kafka(), topic).runConcurrent(o.workload(), o.concurrency(), warm, measure));
                 case "kafka-c-classic" -> concurrent("floor kafka classic c=" + o.concurrency() + " batch " + o.middleBatch(), o.runs(),

@@ -9,6 +9,7 @@ import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import katamari.client.RequestPathProducer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
@@ -62,13 +63,10 @@ final class KafkaFloor {
         return producer(bootstrap, id);
     }
 
-    /** Katamari's producer settings on the request/reply path (acks=all, idempotence, linger 0), for every bench client. */
+    /** Katamari's producer settings on the request/reply path ({@link RequestPathProducer}), for every bench client. */
     static KafkaProducer<byte[], byte[]> producer(String bootstrap, String clientId) {
-        Properties p = new Properties();
+        Properties p = RequestPathProducer.settings(new Properties());
         p.put("bootstrap.servers", bootstrap);
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
         p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
     }

@@ -11,9 +11,7 @@ import java.nio.charset.StandardCharsets;
 final class RawHttpSequential {
     Latencies run(String url, String body, int warmup, int count) throws Exception {
         URI u = URI.create(url);
-        byte[] req = ("POST " + u.getPath() + " HTTP/1.1\r\nHost: " + u.getHost() + ":" + u.getPort()
-                + "\r\nContent-Type: application/json\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length
-                + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8);
+        byte[] req = request(u, body);
         try (Socket s = new Socket(u.getHost(), u.getPort())) {
             s.setTcpNoDelay(true);
             OutputStream out = s.getOutputStream();
@@ -31,7 +29,20 @@ final class RawHttpSequential {
         }
     }
 
+    /** One HTTP/1.1 POST of {@code body} to {@code u}'s path, keep-alive. */
+    static byte[] request(URI u, String body) {
+        return ("POST " + u.getPath() + " HTTP/1.1\r\nHost: " + u.getHost() + ":" + u.getPort()
+                + "\r\nContent-Type: application/json\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length
+                + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8);
+    }
+
     private static void once(OutputStream out, InputStream in, byte[] req) throws Exception {
+        int status = exchange(out, in, req);
+        if (status != 200) throw new IllegalStateException("status " + status);
+    }
+
+    /** Writes {@code req}, reads the whole response; returns its status. */
+    static int exchange(OutputStream out, InputStream in, byte[] req) throws Exception {
         out.write(req);
         out.flush();
         StringBuilder line = new StringBuilder();
@@ -55,7 +66,6 @@ final class RawHttpSequential {
                 chunked = true;
             }
         }
-        if (status != 200) throw new IllegalStateException("status " + status);
         if (chunked) {
             while (true) {
                 line.setLength(0);
@@ -68,5 +78,6 @@ final class RawHttpSequential {
         } else {
             in.skipNBytes(contentLength);
         }
+        return status;
     }
 }

@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
         description = "Measure a running Katamari and its floors (docs/benchmarks.md). Sequential modes: http (via the gateway, "
                 + "java.net.http), raw (via the gateway, a minimal socket client), direct (produce to the request topic, no HTTP), "
                 + "kafka-classic / kafka-share (raw two-hop Kafka floors), pipe (one echo chassis over its pipe). Concurrent modes "
-                + "(--concurrency for --seconds): http-c, direct-c, kafka-c-classic, kafka-c-share. On their own embedded broker: "
+                + "(--concurrency for --seconds): http-c, raw-c (a lean socket client), direct-c, kafka-c-classic, kafka-c-share. On their own embedded broker: "
                 + "scaling (sleep10 with --instances, worker RSS), recovery (supervision recovery times).")
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--gateway", defaultValue = "http://127.0.0.1:8080", description = "gateway URL (default: ${DEFAULT-VALUE})")
@@ -42,8 +42,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--middle-fetch-wait", defaultValue = "500", description = "middle consumer fetch.max.wait.ms")
     int middleFetchWait;
 
-    @Option(names = "--chassis", split = " ", defaultValue = "java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xss512k -Xmx64m -jar examples/echo/target/katamari-echo.jar",
-            description = "chassis argv for the pipe floor")
+    @Option(names = "--chassis", split = " ", defaultValue = "java -XX:+UseSerialGC -Xss512k -Xmx64m -jar examples/echo/target/katamari-echo.jar",
+            description = "chassis argv for the pipe floor (default: the dev echo pool's command)")
     List<String> chassis;
 
     @Option(names = "--middle-batch", defaultValue = "1", description = "floors: records per poll in the middle hop (default: ${DEFAULT-VALUE})")

@@ -11,6 +11,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -217,7 +218,10 @@ public final class PoolIntake {
     final class Feeder implements Runnable {
         final String clientId;
         final CountDownLatch stopped = new CountDownLatch(1);
-        private final LinkedBlockingQueue<Work> done = new LinkedBlockingQueue<>();
+        private final ConcurrentLinkedQueue<Work> done = new ConcurrentLinkedQueue<>();
+        /** Records of the current batch not completed yet; the last one wakes the feeder. */
+        private final AtomicInteger pending = new AtomicInteger();
+        private volatile Thread thread;
         private KafkaShareConsumer<byte[], byte[]> consumer;
         private volatile KafkaShareConsumer<byte[], byte[]> wakeable;
         private int consumerBatch;
@@ -231,10 +235,17 @@ public final class PoolIntake {
         /** Called by the slot that ran {@code w}. */
         void completed(Work w) {
             busySlots.decrementAndGet();
-            done.offer(w); // wakes this feeder if it waits for its batch; a finished record never lets a feeder fetch
+            done.offer(w);
+            // An ACCEPT waits for the batch's end anyway (it rides on the next fetch), so only the batch's last record
+            // wakes the feeder, or a RELEASE or REJECT, which another instance should get at once: waking it for
+            // every record cost a context switch per request. Every completion counts, hence no short circuit.
+            if (w.outcome() != AcknowledgeType.ACCEPT | pending.decrementAndGet() <= 0) {
+                LockSupport.unpark(thread);
+            }
         }
 
         void wakeup() {
+            LockSupport.unpark(thread);
             KafkaShareConsumer<byte[], byte[]> c = wakeable;
             if (c != null) {
                 c.wakeup();
@@ -243,6 +254,7 @@ public final class PoolIntake {
 
         @Override
         public void run() {
+            thread = Thread.currentThread();
             try {
                 boolean acceptsPending = false;
                 while (open) {
@@ -266,6 +278,7 @@ public final class PoolIntake {
                             }
                         } while (batch.isEmpty() && open && idleSlots.get() + busySlots.get() > 0);
                         pollOwner = batch.isEmpty() ? this : null;
+                        pending.set(batch.size()); // before any slot can complete one
                         waiting.addAll(batch);
                         offered();
                     } catch (WakeupException e) {
@@ -328,7 +341,14 @@ public final class PoolIntake {
             long renewEveryNs = TimeUnit.MILLISECONDS.toNanos(Math.max(500, consumer.acquisitionLockTimeoutMs().orElse(30_000) / 2));
             while (!unfinished.isEmpty()) {
                 long untilRenewal = lockSince + renewEveryNs - System.nanoTime();
-                Work w = done.poll(Math.max(1, Math.min(TimeUnit.MILLISECONDS.toNanos(100), untilRenewal)), TimeUnit.NANOSECONDS);
+                Work w = done.poll();
+                if (w == null) {
+                    LockSupport.parkNanos(this, Math.max(1, Math.min(TimeUnit.MILLISECONDS.toNanos(100), untilRenewal)));
+                    if (Thread.interrupted()) {
+                        throw new InterruptedException();
+                    }
+                    w = done.poll();
+                }
                 boolean commitNow = false;
                 for (; w != null; w = done.poll()) {
                     if (unfinished.remove(w) && w.outcome() != null) {
@@ -384,6 +404,7 @@ public final class PoolIntake {
                         // against its attempts); it joins the batch and waits for a slot like the others
                         Work extra = new Work(r, this);
                         unfinished.add(extra);
+                        pending.incrementAndGet();
                         waiting.add(extra);
                         offered();
                     }

@@ -11,6 +11,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import katamari.client.RequestPathProducer;
 import katamari.config.KafkaSettings;
 import katamari.topics.HeaderNames;
 import katamari.topics.Reply;
@@ -45,10 +46,7 @@ public final class ReplySender implements AutoCloseable {
 
     public ReplySender(KafkaSettings kafka, Duration replyTimeout) {
         this.replyTimeout = replyTimeout;
-        Properties p = kafka.clientProperties();
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+        Properties p = RequestPathProducer.settings(kafka.clientProperties());
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, String.valueOf(replyTimeout.toMillis()));
         int deliveryMs = (int) Math.max(replyTimeout.toMillis(), 1000);
         p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, String.valueOf(Math.min(deliveryMs, 30_000)));
