@@ -43,8 +43,9 @@ import org.slf4j.LoggerFactory;
  * One instance and its supervision: launch, restart with backoff, pings while idle, memory limit, deadlines.
  *
  * <p>The slot's thread is the only one that talks to its instance. It takes a record from its pool-version's
- * {@link PoolIntake} only while the instance is alive and idle, runs it, sends the reply, and tells the intake
- * how to acknowledge it: ACCEPT when answered (the reply is acknowledged by the broker first), RELEASE when the
+ * {@link PoolIntake} only while the instance is alive and idle (for a pool with {@code pipeline}, also one more
+ * near the end of the running call, written ahead), runs it, sends the reply, and tells the intake how to
+ * acknowledge it: ACCEPT when answered (the reply is acknowledged by the broker first), RELEASE when the
  * instance died under it (redelivered to any instance), REJECT when its attempts are spent (then dead-lettered).
  */
 public final class InstanceSlot implements Runnable {
