@@ -413,6 +413,7 @@ public final class PoolIntake {
             for (Work lost : awaiting.values()) {
                 if (lost.withdraw()) {
                     waiting.remove(lost); // not started: the broker's redelivery is the only copy that will run
+                    pending.decrementAndGet(); // it will never complete: the batch's last record must still wake us
                 }
                 LOG.warn("the share-group lock of the record at offset {} of {} was not renewed; it is left to the broker", lost.record.offset(), pool.key());
                 unfinished.remove(lost);
