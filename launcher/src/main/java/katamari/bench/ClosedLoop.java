@@ -9,14 +9,11 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.function.BiFunction;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * A closed loop over Kafka: {@code concurrency} requests outstanding, each reply sends the next one. One thread
@@ -53,13 +50,8 @@ final class ClosedLoop {
     Result run(int concurrency, Duration warmup, Duration duration) {
         Properties cp = new Properties();
         cp.put("bootstrap.servers", bootstrap);
-        cp.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         try (KafkaProducer<byte[], byte[]> producer = KafkaFloor.producer(bootstrap, "bench-closed-loop");
-             KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            TopicPartition tp = new TopicPartition(replyTopic, 0);
-            consumer.assign(List.of(tp));
-            consumer.seekToEnd(List.of(tp));
-            consumer.position(tp);
+             KafkaConsumer<byte[], byte[]> consumer = KafkaFloor.replyConsumer(cp, replyTopic, true)) {
             Map<String, Long> sentAt = new HashMap<>();
             Runnable sendNext = () -> {
                 String id = "c" + seq++; // unique across runs of this loop: late replies of a previous run are ignored

@@ -9,15 +9,12 @@ import java.util.UUID;
 import katamari.client.KatamariClient;
 import katamari.config.KafkaSettings;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /** Katamari without HTTP: produce straight to a request topic with DESIGN.md headers, consume the reply topic we name. */
 final class DirectKafka {
@@ -52,13 +49,8 @@ final class DirectKafka {
         return withReplyTopic(rep -> {
             Properties cp = new Properties();
             cp.put("bootstrap.servers", bootstrap);
-            cp.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
             try (KafkaProducer<byte[], byte[]> producer = KafkaFloor.producer(bootstrap, "bench-direct");
-                 KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-                TopicPartition tp = new TopicPartition(rep, 0);
-                consumer.assign(List.of(tp));
-                consumer.seekToBeginning(List.of(tp));
-                consumer.position(tp);
+                 KafkaConsumer<byte[], byte[]> consumer = KafkaFloor.replyConsumer(cp, rep, false)) {
                 byte[] body = workload.record();
                 for (int i = 0; i < warmup; i++) {
                     once(producer, consumer, rep, body, "w" + i);

@@ -63,6 +63,26 @@ final class KafkaFloor {
         return producer(bootstrap, id);
     }
 
+    /**
+     * How every bench client reads replies: no group, partition 0 of {@code topic} assigned, positioned at its start
+     * (a topic made for this run) or its end (one whose earlier replies belong to other runs).
+     */
+    static KafkaConsumer<byte[], byte[]> replyConsumer(Properties settings, String topic, boolean fromEnd) {
+        Properties cp = new Properties();
+        cp.putAll(settings);
+        cp.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        TopicPartition tp = new TopicPartition(topic, 0);
+        consumer.assign(List.of(tp));
+        if (fromEnd) {
+            consumer.seekToEnd(List.of(tp));
+        } else {
+            consumer.seekToBeginning(List.of(tp));
+        }
+        consumer.position(tp);
+        return consumer;
+    }
+
     /** Katamari's producer settings on the request/reply path ({@link RequestPathProducer}), for every bench client. */
     static KafkaProducer<byte[], byte[]> producer(String bootstrap, String clientId) {
         Properties p = RequestPathProducer.settings(new Properties());
@@ -118,13 +138,8 @@ final class KafkaFloor {
         try (Hop hop = new Hop()) {
             KafkaProducer<byte[], byte[]> client = producer(hop.tag + "-client");
             Properties cp = base();
-            cp.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
             cp.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, String.valueOf(replyFetchWaitMs));
-            try (client; KafkaConsumer<byte[], byte[]> replies = new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-                TopicPartition tp = new TopicPartition(hop.rep, 0);
-                replies.assign(List.of(tp));
-                replies.seekToBeginning(List.of(tp));
-                replies.position(tp);
+            try (client; KafkaConsumer<byte[], byte[]> replies = replyConsumer(cp, hop.rep, false)) {
                 // the first round trip waits for group joins/assignment: not measured
                 roundTrip(client, replies, hop.req, BODY, 0, Duration.ofSeconds(60));
                 for (int i = 0; i < warmup; i++) {
