@@ -110,20 +110,38 @@ public final class PoolIntake {
             long until = System.nanoTime() + timeout.toNanos();
             while (true) {
                 Work w = waiting.poll(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (w == null) {
-                    return null;
-                }
-                if (w.start()) {
-                    busySlots.incrementAndGet();
-                    if (waiting.isEmpty()) {
-                        signal(); // the last waiting record is taken: a feeder may fetch the next batch
-                    }
+                if (w == null || claim(w)) {
                     return w;
                 }
             }
         } finally {
             idleSlots.decrementAndGet();
         }
+    }
+
+    /**
+     * For a slot whose instance has just answered: a record already waiting here, or null at once (the slot then
+     * waits in {@link #next}). Lets the instance's stdout reader begin the next call without waking the slot's thread.
+     */
+    Work poll() {
+        for (Work w = waiting.poll(); w != null; w = waiting.poll()) {
+            if (claim(w)) {
+                return w;
+            }
+        }
+        return null;
+    }
+
+    /** Starts {@code w} for the calling slot; false when its feeder withdrew it first. */
+    private boolean claim(Work w) {
+        if (!w.start()) {
+            return false;
+        }
+        busySlots.incrementAndGet();
+        if (waiting.isEmpty()) {
+            signal(); // the last waiting record is taken: a feeder may fetch the next batch
+        }
+        return true;
     }
 
     /**
@@ -139,11 +157,7 @@ public final class PoolIntake {
             while (!running.isDone() && open) {
                 Work w = idleSlots.get() == 0 ? waiting.poll() : null;
                 if (w != null) {
-                    if (w.start()) {
-                        busySlots.incrementAndGet();
-                        if (waiting.isEmpty()) {
-                            signal();
-                        }
+                    if (claim(w)) {
                         return w;
                     }
                     continue; // withdrawn by its feeder
