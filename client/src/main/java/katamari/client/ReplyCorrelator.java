@@ -6,9 +6,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import katamari.config.KafkaSettings;
@@ -44,7 +43,7 @@ final class ReplyCorrelator implements AutoCloseable {
 
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final Map<String, Pending> pending = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "reply-timeouts"));
+    private final ScheduledThreadPoolExecutor timers = timers();
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final String topic;
     private final int partitions;
@@ -164,6 +163,16 @@ final class ReplyCorrelator implements AutoCloseable {
         for (String id : List.copyOf(pending.keySet())) {
             fail(id, KatamariError.of(ErrorCode.TIMEOUT, "the client is shutting down"));
         }
+    }
+
+    /**
+     * One deadline timer per pending reply. A reply cancels its timer, and a cancelled timer is removed at once: left
+     * in the queue (the default), each would wake the timer thread at its deadline, one wake-up per request.
+     */
+    private static ScheduledThreadPoolExecutor timers() {
+        ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, r -> daemon(r, "reply-timeouts"));
+        timers.setRemoveOnCancelPolicy(true);
+        return timers;
     }
 
     private static Thread daemon(Runnable r, String name) {
