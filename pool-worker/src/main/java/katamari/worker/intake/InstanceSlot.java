@@ -194,7 +194,7 @@ public final class InstanceSlot implements Runnable {
             }
             synchronized (turn) {
                 wakeAt = relaying ? Long.MAX_VALUE : current.deadline();
-                if (live.get() == current && running && (relaying || !current.answer().isDone())) {
+                if (live.get() == current && (relaying || (running && !current.answer().isDone()))) {
                     turn.wait(relaying ? 0 : Math.max(1, wakeAt - System.currentTimeMillis()));
                 }
             }
