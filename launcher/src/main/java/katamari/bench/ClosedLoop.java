@@ -2,6 +2,8 @@ package katamari.bench;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -14,6 +16,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.record.TimestampType;
 
 /**
  * A closed loop over Kafka: {@code concurrency} requests outstanding, each reply sends the next one. One thread
@@ -21,13 +24,34 @@ import org.apache.kafka.common.header.Header;
  * matched by record key; a reply whose value carries an {@code "error"} member counts as an error.
  */
 final class ClosedLoop {
-    record Result(double rps, Latencies latencies, long errors) {
+    record Result(double rps, Latencies latencies, long errors, Stragglers stragglers) {
+        Result(double rps, Latencies latencies, long errors) {
+            this(rps, latencies, errors, null);
+        }
+
         void print(String label, int run) {
             // p99.9 and max show stragglers that p99 hides: at concurrency 32 a few slow requests cost throughput
-            System.out.printf("  %-34s run %d: %.0f req/s p50=%.3f p99=%.3f p99.9=%.3f max=%.3f ms errors=%d%n", label, run, rps,
-                    latencies.percentileMs(50), latencies.percentileMs(99), latencies.percentileMs(99.9), latencies.percentileMs(100), errors);
+            System.out.printf("  %-34s run %d: %.0f req/s p50=%.3f p99=%.3f p99.9=%.3f max=%.3f ms errors=%d%s%n", label, run, rps,
+                    latencies.percentileMs(50), latencies.percentileMs(99), latencies.percentileMs(99.9), latencies.percentileMs(100), errors,
+                    stragglers == null ? "" : stragglers.describe());
         }
     }
+
+    /**
+     * Where the requests slower than {@link #STRAGGLER_MS} lost their time, split at the reply record's timestamp (the
+     * replying producer's send, or the broker's append on a LogAppendTime topic; one clock on one box): before it,
+     * the request's way in, the work and (append) the reply's produce; after it, the rest of the reply's way back.
+     * Medians over those requests, in ms.
+     */
+    record Stragglers(int count, boolean appendTime, long toReplyMs, long replyToReceivedMs) {
+        String describe() {
+            String at = appendTime ? "appended" : "created";
+            return count == 0 ? "" : String.format(" | %d over %d ms: sent->reply %s %d ms, ->received %d ms", count, STRAGGLER_MS, at,
+                    toReplyMs, replyToReceivedMs);
+        }
+    }
+
+    private static final int STRAGGLER_MS = 100;
 
     private final String bootstrap;
     private final String replyTopic;
@@ -54,10 +78,16 @@ final class ClosedLoop {
         try (KafkaProducer<byte[], byte[]> producer = KafkaFloor.producer(bootstrap, "bench-closed-loop");
              KafkaConsumer<byte[], byte[]> consumer = KafkaFloor.replyConsumer(cp, replyTopic, true)) {
             Map<String, Long> sentAt = new HashMap<>();
+            Map<String, Long> sentAtMs = new HashMap<>();
+            List<Long> toReply = new ArrayList<>();
+            List<Long> toReceived = new ArrayList<>();
+            boolean[] appendTime = {false};
             Runnable sendNext = () -> {
                 String id = "c" + seq++; // unique across runs of this loop: late replies of a previous run are ignored
+                long nowMs = System.currentTimeMillis();
                 sentAt.put(id, System.nanoTime());
-                producer.send(request.apply(id, System.currentTimeMillis()));
+                sentAtMs.put(id, nowMs);
+                producer.send(request.apply(id, nowMs));
             };
             Latencies latencies = new Latencies(5_000_000);
             long errors = 0;
@@ -71,7 +101,9 @@ final class ClosedLoop {
             }
             while (System.nanoTime() < end) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(20))) {
-                    Long t0 = r.key() == null ? null : sentAt.remove(new String(r.key(), StandardCharsets.UTF_8));
+                    String key = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
+                    Long t0 = key == null ? null : sentAt.remove(key);
+                    Long t0Ms = key == null ? null : sentAtMs.remove(key);
                     if (t0 == null) {
                         continue;
                     }
@@ -85,6 +117,11 @@ final class ClosedLoop {
                         done++; // throughput: every completion inside the window
                         if (t0 >= measureFrom) {
                             latencies.add(now - t0); // latency: requests wholly inside it
+                            if (now - t0 > STRAGGLER_MS * 1_000_000L) {
+                                toReply.add(r.timestamp() - t0Ms);
+                                appendTime[0] = r.timestampType() == TimestampType.LOG_APPEND_TIME;
+                                toReceived.add(System.currentTimeMillis() - r.timestamp());
+                            }
                         }
                         if (new String(r.value(), StandardCharsets.UTF_8).contains("\"error\"")) {
                             errors++;
@@ -98,7 +135,17 @@ final class ClosedLoop {
                     throw new IllegalStateException("no reply on " + replyTopic + " for 30 s (" + sentAt.size() + " outstanding)");
                 }
             }
-            return new Result(done / (duration.toNanos() / 1e9), latencies, errors);
+            return new Result(done / (duration.toNanos() / 1e9), latencies, errors,
+                    new Stragglers(toReply.size(), appendTime[0], median(toReply), median(toReceived)));
         }
+    }
+
+    private static long median(List<Long> values) {
+        if (values.isEmpty()) {
+            return 0;
+        }
+        List<Long> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        return sorted.get(sorted.size() / 2);
     }
 }

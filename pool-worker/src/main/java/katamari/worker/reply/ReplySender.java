@@ -46,14 +46,27 @@ public final class ReplySender implements AutoCloseable {
 
     public ReplySender(KafkaSettings kafka, Duration replyTimeout) {
         this.replyTimeout = replyTimeout;
+        this.producer = new KafkaProducer<>(producerSettings(kafka, replyTimeout), new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    static Properties producerSettings(KafkaSettings kafka, Duration replyTimeout) {
         Properties p = RequestPathProducer.settings(kafka.clientProperties());
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, String.valueOf(replyTimeout.toMillis()));
         int deliveryMs = (int) Math.max(replyTimeout.toMillis(), 1000);
         p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, String.valueOf(Math.min(deliveryMs, 30_000)));
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(deliveryMs));
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "katamari-worker-replies");
-        this.producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        // Reply topics are the callers': they come and go (a gateway's, or a client's own that it deletes when done).
+        // The producer keeps a topic it sent to in every full metadata refresh until it has been idle this long, and
+        // a deleted one answers "unknown topic", which asks for another refresh: Kafka's default of 5 min kept that
+        // going for minutes after each deletion. The cost of the minimum, 5 s: a reply after a quiet spell that long
+        // waits one metadata round trip.
+        p.put(ProducerConfig.METADATA_MAX_IDLE_CONFIG, String.valueOf(TOPIC_IDLE.toMillis()));
+        return p;
     }
+
+    /** Kafka's minimum for {@code metadata.max.idle.ms}. */
+    static final Duration TOPIC_IDLE = Duration.ofSeconds(5);
 
     /**
      * Sends a reply without waiting for it. The future completes once the broker has acknowledged it, or, when it
