@@ -53,6 +53,10 @@ final class ClosedLoop {
 
     private static final int STRAGGLER_MS = 100;
 
+    /** When a request left: {@code nanos} for its latency, {@code epochMs} to compare with the reply's timestamp. */
+    private record Sent(long nanos, long epochMs) {
+    }
+
     private final String bootstrap;
     private final String replyTopic;
     private final BiFunction<String, Long, ProducerRecord<byte[], byte[]>> request;
@@ -77,16 +81,14 @@ final class ClosedLoop {
         cp.put("bootstrap.servers", bootstrap);
         try (KafkaProducer<byte[], byte[]> producer = KafkaFloor.producer(bootstrap, "bench-closed-loop");
              KafkaConsumer<byte[], byte[]> consumer = KafkaFloor.replyConsumer(cp, replyTopic, true)) {
-            Map<String, Long> sentAt = new HashMap<>();
-            Map<String, Long> sentAtMs = new HashMap<>();
+            Map<String, Sent> sentAt = new HashMap<>();
             List<Long> toReply = new ArrayList<>();
             List<Long> toReceived = new ArrayList<>();
-            boolean[] appendTime = {false};
+            boolean appendTime = false;
             Runnable sendNext = () -> {
                 String id = "c" + seq++; // unique across runs of this loop: late replies of a previous run are ignored
                 long nowMs = System.currentTimeMillis();
-                sentAt.put(id, System.nanoTime());
-                sentAtMs.put(id, nowMs);
+                sentAt.put(id, new Sent(System.nanoTime(), nowMs));
                 producer.send(request.apply(id, nowMs));
             };
             Latencies latencies = new Latencies(5_000_000);
@@ -101,12 +103,11 @@ final class ClosedLoop {
             }
             while (System.nanoTime() < end) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(20))) {
-                    String key = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
-                    Long t0 = key == null ? null : sentAt.remove(key);
-                    Long t0Ms = key == null ? null : sentAtMs.remove(key);
-                    if (t0 == null) {
+                    Sent sent = r.key() == null ? null : sentAt.remove(new String(r.key(), StandardCharsets.UTF_8));
+                    if (sent == null) {
                         continue;
                     }
+                    long t0 = sent.nanos();
                     long now = System.nanoTime();
                     lastReply = now;
                     Header instance = r.headers().lastHeader("katamari-instance");
@@ -118,8 +119,8 @@ final class ClosedLoop {
                         if (t0 >= measureFrom) {
                             latencies.add(now - t0); // latency: requests wholly inside it
                             if (now - t0 > STRAGGLER_MS * 1_000_000L) {
-                                toReply.add(r.timestamp() - t0Ms);
-                                appendTime[0] = r.timestampType() == TimestampType.LOG_APPEND_TIME;
+                                toReply.add(r.timestamp() - sent.epochMs());
+                                appendTime = r.timestampType() == TimestampType.LOG_APPEND_TIME;
                                 toReceived.add(System.currentTimeMillis() - r.timestamp());
                             }
                         }
@@ -136,7 +137,7 @@ final class ClosedLoop {
                 }
             }
             return new Result(done / (duration.toNanos() / 1e9), latencies, errors,
-                    new Stragglers(toReply.size(), appendTime[0], median(toReply), median(toReceived)));
+                    new Stragglers(toReply.size(), appendTime, median(toReply), median(toReceived)));
         }
     }
 
