@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -136,8 +137,13 @@ public final class KatamariClient implements AutoCloseable {
      * replication factor. @return false when it already existed, which is fine
      */
     public static boolean createTopic(KafkaSettings kafka, String topic) {
+        return createTopic(kafka, topic, Map.of());
+    }
+
+    /** {@link #createTopic(KafkaSettings, String)} with topic-level {@code configs}, e.g. the timestamp type. */
+    public static boolean createTopic(KafkaSettings kafka, String topic, Map<String, String> configs) {
         try (Admin admin = Admin.create(kafka.clientProperties())) {
-            admin.createTopics(List.of(new NewTopic(topic, 1, kafka.replicationFactor()))).all().get();
+            admin.createTopics(List.of(new NewTopic(topic, 1, kafka.replicationFactor()).configs(configs))).all().get();
             return true;
         } catch (ExecutionException e) {
             if (e.getCause() instanceof TopicExistsException) {

@@ -6,8 +6,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import katamari.client.KatamariClient;
+import katamari.config.KafkaSettings;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -32,12 +33,9 @@ final class DirectKafka {
 
     private <T> T withReplyTopic(WithReplies<T> body) throws Exception {
         String rep = "katamari.replies.bench-" + UUID.randomUUID().toString().substring(0, 6);
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", (Object) bootstrap))) {
-            // the broker stamps each reply as it appends it, so a slow request shows whether the reply's way back
-            // (fetch to this client) or everything before the append lost the time (ClosedLoop.Stragglers)
-            admin.createTopics(List.of(new NewTopic(rep, 1, (short) 1).configs(Map.of("message.timestamp.type", "LogAppendTime"))))
-                    .all().get();
-        }
+        // the broker stamps each reply as it appends it, so a slow request shows whether the reply's way back
+        // (fetch to this client) or everything before the append lost the time (ClosedLoop.Stragglers)
+        KatamariClient.createTopic(KafkaSettings.defaults().withBootstrap(bootstrap), rep, Map.of("message.timestamp.type", "LogAppendTime"));
         try {
             return body.run(rep);
         } finally {
