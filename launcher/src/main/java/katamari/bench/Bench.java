@@ -92,7 +92,15 @@ public final class Bench {
     }
 
     static double median(List<double[]> rows, int col) {
-        double[] v = rows.stream().mapToDouble(r -> r[col]).toArray();
+        return median(rows.stream().mapToDouble(r -> r[col]).toArray());
+    }
+
+    /** The median of {@code values} (the mean of the middle two for an even count); NaN for none. */
+    static double median(double[] values) {
+        if (values.length == 0) {
+            return Double.NaN;
+        }
+        double[] v = values.clone();
         Arrays.sort(v);
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }

@@ -3,7 +3,6 @@ package katamari.bench;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -43,10 +42,10 @@ final class ClosedLoop {
      * the request's way in, the work and (append) the reply's produce; after it, the rest of the reply's way back.
      * Medians over those requests, in ms.
      */
-    record Stragglers(int count, boolean appendTime, long toReplyMs, long replyToReceivedMs) {
+    record Stragglers(int count, boolean appendTime, double toReplyMs, double replyToReceivedMs) {
         String describe() {
             String at = appendTime ? "appended" : "created";
-            return count == 0 ? "" : String.format(" | %d over %d ms: sent->reply %s %d ms, ->received %d ms", count, STRAGGLER_MS, at,
+            return count == 0 ? "" : String.format(" | %d over %d ms: sent->reply %s %.0f ms, ->received %.0f ms", count, STRAGGLER_MS, at,
                     toReplyMs, replyToReceivedMs);
         }
     }
@@ -137,16 +136,8 @@ final class ClosedLoop {
                 }
             }
             return new Result(done / (duration.toNanos() / 1e9), latencies, errors,
-                    new Stragglers(toReply.size(), appendTime, median(toReply), median(toReceived)));
+                    new Stragglers(toReply.size(), appendTime, Bench.median(toReply.stream().mapToDouble(Long::doubleValue).toArray()),
+                    Bench.median(toReceived.stream().mapToDouble(Long::doubleValue).toArray())));
         }
-    }
-
-    private static long median(List<Long> values) {
-        if (values.isEmpty()) {
-            return 0;
-        }
-        List<Long> sorted = new ArrayList<>(values);
-        Collections.sort(sorted);
-        return sorted.get(sorted.size() / 2);
     }
 }
