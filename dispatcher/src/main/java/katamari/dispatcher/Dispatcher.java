@@ -27,6 +27,7 @@ import katamari.dispatcher.admin.AdminBackend;
 import katamari.dispatcher.election.LeaderElection;
 import katamari.dispatcher.election.LeadershipListener;
 import katamari.dispatcher.metadata.FencedStore;
+import katamari.dispatcher.metadata.MetadataJournal;
 import katamari.dispatcher.provisioning.TopicProvisioner;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,9 +59,24 @@ public final class Dispatcher implements AutoCloseable {
     private ScheduledExecutorService beats;
     private String adminUrl;
 
+    /**
+     * Where a fresh master set (every dispatcher had stopped) takes its pools from: the metadata journal, that is
+     * whatever the admin API made (a cluster), or the config file for the pool-versions it names (one-box dev,
+     * whose user edits the file and restarts).
+     */
+    public enum PoolSource { JOURNAL, CONFIG_FILE }
+
+    private final PoolSource poolSource;
+    private MetadataJournal journal;
+
     public Dispatcher(KatamariConfig config) {
+        this(config, PoolSource.JOURNAL);
+    }
+
+    public Dispatcher(KatamariConfig config, PoolSource poolSource) {
         this.config = config;
         this.cluster = config.cluster();
+        this.poolSource = poolSource;
     }
 
     public void start() {
@@ -71,12 +87,13 @@ public final class Dispatcher implements AutoCloseable {
                 cluster.cpMemberCount() == 0 ? "0, unsafe mode" : cluster.cpMemberCount());
         hz = HazelcastSetup.startMember(cluster);
         mirrors = Mirrors.start(hz, this::workersChanged);
-        store = new FencedStore(hz, Duration.ofSeconds(2));
+        journal = new MetadataJournal(config.kafka(), cluster.name(), Duration.ofSeconds(10));
+        store = new FencedStore(hz, journal, Duration.ofSeconds(2));
         provisioner = new TopicProvisioner(config.kafka());
         admin = new AdminApi(cluster, new Backend()).start();
         String advertised = cluster.adminHost().equals("0.0.0.0") ? cluster.host() : cluster.adminHost();
         adminUrl = "http://" + advertised + ":" + admin.port();
-        master = new Master(config, hz, store, provisioner, mirrors, adminUrl);
+        master = new Master(config, hz, store, journal, poolSource, provisioner, mirrors, adminUrl);
         election = new LeaderElection(hz, cluster, store, mirrors.masters(), mirrors.leader(), new LeadershipListener() {
             @Override
             public void isLeader(long fence) {
@@ -211,6 +228,7 @@ public final class Dispatcher implements AutoCloseable {
                     "draining", drained.contains(w.id())));
         }
         out.put("workers", workers);
+        out.put("drained", drained); // a drain outlives the worker's registration: it applies when the worker comes back
         Map<String, Integer> unplaced = master.unplaced();
         Map<String, GatewayBeat.Traffic> traffic = traffic();
         Map<String, List<Map<String, Object>>> pools = new TreeMap<>();
@@ -322,6 +340,7 @@ public final class Dispatcher implements AutoCloseable {
         }
         mirrors.close();
         provisioner.close();
+        journal.close();
         hz.shutdown();
         LOG.info("dispatcher {} stopped", cluster.self());
     }

@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.LongFunction;
 import katamari.cluster.ClusterMaps;
+import katamari.cluster.Drain;
 import katamari.cluster.GatewayBeat;
 import katamari.cluster.LeaderRecord;
 import katamari.cluster.MapMirror;
@@ -32,6 +33,7 @@ import katamari.config.KatamariConfig;
 import katamari.config.PoolDefinition;
 import katamari.dispatcher.election.LeaderElection;
 import katamari.dispatcher.metadata.FencedStore;
+import katamari.dispatcher.metadata.MetadataJournal;
 import katamari.dispatcher.metadata.StaleLeaderException;
 import katamari.dispatcher.placement.Placer;
 import katamari.dispatcher.provisioning.TopicProvisioner;
@@ -61,6 +63,8 @@ final class Master implements AutoCloseable {
     private final KatamariConfig config;
     private final HazelcastInstance hz;
     private final FencedStore store;
+    private final MetadataJournal journal;
+    private final Dispatcher.PoolSource poolSource;
     private final TopicProvisioner provisioner;
     private final Mirrors mirrors;
     private final String self;
@@ -75,8 +79,11 @@ final class Master implements AutoCloseable {
     private ScheduledFuture<?> ticking;
     private long lastJanitorNanos;
 
-    Master(KatamariConfig config, HazelcastInstance hz, FencedStore store, TopicProvisioner provisioner, Mirrors mirrors, String adminUrl) {
+    Master(KatamariConfig config, HazelcastInstance hz, FencedStore store, MetadataJournal journal, Dispatcher.PoolSource poolSource,
+           TopicProvisioner provisioner, Mirrors mirrors, String adminUrl) {
         this.config = config;
+        this.journal = journal;
+        this.poolSource = poolSource;
         this.hz = hz;
         this.store = store;
         this.provisioner = provisioner;
@@ -186,7 +193,11 @@ final class Master implements AutoCloseable {
             if (!missing.isEmpty()) {
                 throw new IllegalArgumentException("pool '" + pool + "' has no version(s) " + missing);
             }
-            for (Map.Entry<String, Integer> w : weights.entrySet()) {
+            // one key at a time, so versions that gain weight first: moving all traffic from v1 to v2 must never
+            // show gateways a moment where every weight is 0 (they would answer pool_not_found in between)
+            List<Map.Entry<String, Integer>> order = new ArrayList<>(weights.entrySet());
+            order.sort((a, b) -> Boolean.compare(a.getValue() == 0, b.getValue() == 0));
+            for (Map.Entry<String, Integer> w : order) {
                 PoolVersion now = catalog.get(pool + "/" + w.getKey());
                 if (now.weight() != w.getValue()) {
                     PoolVersion next = new PoolVersion(now.definition(), w.getValue(), fence);
@@ -204,9 +215,9 @@ final class Master implements AutoCloseable {
      * Drains a worker (it keeps what is in flight, then runs nothing: its placement becomes empty) or undrains it.
      * Stored as fenced metadata, so a new master keeps the drain.
      */
-    katamari.cluster.Drain drain(String worker, boolean draining) {
+    Drain drain(String worker, boolean draining) {
         return call(fence -> {
-            katamari.cluster.Drain next = new katamari.cluster.Drain(worker, draining, fence);
+            Drain next = new Drain(worker, draining, fence);
             store.put(fence, ClusterMaps.DRAINS, worker, next);
             LOG.info("worker {} {}", worker, draining ? "drained by the operator: its instances stop" : "undrained: it gets work again");
             place(term);
@@ -217,7 +228,7 @@ final class Master implements AutoCloseable {
     /** Workers an operator drained. */
     java.util.Set<String> drained() {
         java.util.Set<String> out = new java.util.TreeSet<>();
-        decodeAll(ClusterMaps.DRAINS, katamari.cluster.Drain.class).forEach((id, d) -> {
+        decodeAll(ClusterMaps.DRAINS, Drain.class).forEach((id, d) -> {
             if (d.draining()) {
                 out.add(id);
             }
@@ -253,9 +264,7 @@ final class Master implements AutoCloseable {
             provisioned.clear();
             ReplicatedMap<String, String> leaderMap = hz.getReplicatedMap(ClusterMaps.LEADER);
             if (!leaderMap.containsKey(ClusterMaps.SEEDED_KEY)) {
-                // the file's weight seeds the pool-version's; from then on the masters own it (admin API)
-                config.pools().forEach(p -> catalog.put(p.key(), new PoolVersion(p.withWeight(null), p.routingWeight(), fence)));
-                LOG.info("first master of this cluster: {} pool-version(s) from the config file", catalog.size());
+                restore(fence);
             } else {
                 rawPools().values().stream().filter(p -> !p.deleted()).forEach(p -> catalog.put(p.key(), p.withFence(fence)));
             }
@@ -273,6 +282,32 @@ final class Master implements AutoCloseable {
             LOG.error("takeover failed; giving up leadership so another dispatcher can try", e);
             election.deposed(fence, "takeover failed: " + e);
         }
+    }
+
+    /**
+     * The first master of a fresh master set (every dispatcher had stopped, or the cluster is new): pools, drains and
+     * placements come back from the journal, stamped with this master's fence so that workers and gateways that
+     * outlived the old master set take them. The config file adds the pool-versions the journal never had (all of
+     * them on a brand-new cluster; its weight seeds theirs, and from then on the masters own it); with
+     * {@link Dispatcher.PoolSource#CONFIG_FILE} it also wins for those it names.
+     */
+    private void restore(long fence) {
+        MetadataJournal.Snapshot saved = journal.read();
+        Map<String, PoolVersion> journaled = decode(saved.map(ClusterMaps.POOLS), ClusterMaps.POOLS, PoolVersion.class);
+        journaled.values().stream().filter(p -> !p.deleted()).forEach(p -> catalog.put(p.key(), p.withFence(fence)));
+        int fromFile = 0;
+        for (PoolDefinition p : config.pools()) {
+            if (!journaled.containsKey(p.key()) || poolSource == Dispatcher.PoolSource.CONFIG_FILE) {
+                catalog.put(p.key(), new PoolVersion(p.withWeight(null), p.routingWeight(), fence));
+                fromFile++;
+            }
+        }
+        decode(saved.map(ClusterMaps.DRAINS), ClusterMaps.DRAINS, Drain.class).forEach((id, d) ->
+                store.put(fence, ClusterMaps.DRAINS, id, new Drain(id, d.draining(), fence)));
+        decode(saved.map(ClusterMaps.PLACEMENTS), ClusterMaps.PLACEMENTS, Placement.class).forEach((id, p) ->
+                store.put(fence, ClusterMaps.PLACEMENTS, id, new Placement(id, p.instances(), fence)));
+        LOG.info("first master of this master set: {} pool-version(s) from the metadata journal {} (fence was {}), {} from the config file",
+                catalog.size() - fromFile, journal.topic(), saved.fence(), fromFile);
     }
 
     private void tick() {
@@ -422,9 +457,13 @@ final class Master implements AutoCloseable {
     }
 
     private <T> Map<String, T> decodeAll(String mapName, Class<T> type) {
-        Map<String, T> out = new TreeMap<>();
         ReplicatedMap<String, String> map = hz.getReplicatedMap(mapName);
-        for (Map.Entry<String, String> e : new HashMap<>(map).entrySet()) {
+        return decode(new HashMap<>(map), mapName, type);
+    }
+
+    private static <T> Map<String, T> decode(Map<String, String> entries, String mapName, Class<T> type) {
+        Map<String, T> out = new TreeMap<>();
+        for (Map.Entry<String, String> e : entries.entrySet()) {
             try {
                 out.put(e.getKey(), MetadataJson.decode(e.getValue(), type));
             } catch (IllegalArgumentException ex) {

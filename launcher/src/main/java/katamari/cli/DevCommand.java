@@ -53,7 +53,7 @@ final class DevCommand implements Callable<Integer> {
                 .withCluster(base.cluster().forOneBox(member, admin));
         // the Hazelcast member starts while the broker does: neither needs the other to come up
         step(t0, "dispatcher: Hazelcast member on " + config.cluster().self() + " (one box: CP Subsystem in unsafe mode)");
-        Dispatcher dispatcher = roles.add(new Dispatcher(config));
+        Dispatcher dispatcher = roles.add(new Dispatcher(config, Dispatcher.PoolSource.CONFIG_FILE));
         if (kafkaPort == 0) {
             throw new IllegalArgumentException("--kafka-port must name a port: the dispatcher starts before the broker");
         }

@@ -125,12 +125,17 @@ public final class LeaderElection implements AutoCloseable {
                     if (got == FencedLock.INVALID_FENCE) {
                         continue;
                     }
-                    if (store.raise(got)) {
-                        won(got);
-                    } else {
-                        LOG.warn("lock fence {} is below the recorded fence; releasing", got);
+                    long token;
+                    try {
+                        token = store.advance(got);
+                    } catch (RuntimeException e) {
+                        // without a durable fence this dispatcher cannot lead safely: let another one try
+                        LOG.warn("{} holds the master lock but cannot make its fence durable; releasing: {}", settings.self(), e.getMessage());
                         lock.unlock();
+                        sleep(TICK);
+                        continue;
                     }
+                    won(token);
                 } else if (!lock.isLockedByCurrentThread()) {
                     deposed(fence, "the lock is no longer held (CP session expired?)");
                 } else {

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The only way a master writes metadata. The current master's fencing token lives in the CP {@code IAtomicLong}
- * {@value ClusterMaps#FENCE}, raised by each new master to the token its {@code FencedLock} gave it; every write
+ * {@value ClusterMaps#FENCE}, advanced by each new master above every fence before it ({@link #advance}); every write
  * names the writer's token and is refused unless that token is the current fence. A deposed master that wakes up
  * (GC pause, SIGSTOP) therefore finds a higher fence and its late write does not land; a master that cannot reach
  * the CP group to confirm its token fails closed.
@@ -25,33 +25,44 @@ import org.slf4j.LoggerFactory;
  * write of its own; a write racing the very moment of takeover can still slip through. Two more guards cover that
  * window: every value carries its fence and readers never let a key go back to a lower fence, and the current
  * master re-asserts its own state every tick (see {@code Master}), overwriting anything it did not write.
+ *
+ * <p>Values of the {@link MetadataJournal#DURABLE} maps are written to the {@link MetadataJournal} before the map,
+ * so they survive the loss of every dispatcher; a journal that cannot take the write fails it (nothing is half done
+ * that the next tick does not redo).
  */
 public final class FencedStore {
     private static final Logger LOG = LoggerFactory.getLogger(FencedStore.class);
 
     private final HazelcastInstance hz;
+    private final MetadataJournal journal;
     private final IAtomicLong fence;
     private final Duration checkTimeout;
     private final AtomicLong refused = new AtomicLong();
 
-    public FencedStore(HazelcastInstance hz, Duration checkTimeout) {
+    public FencedStore(HazelcastInstance hz, MetadataJournal journal, Duration checkTimeout) {
         this.hz = hz;
+        this.journal = journal;
         this.fence = hz.getCPSubsystem().getAtomicLong(ClusterMaps.FENCE);
         this.checkTimeout = checkTimeout;
     }
 
     /**
-     * Records {@code token} as the current fence. Fences only grow: false if a higher one is already recorded
-     * (this token is stale before it was ever used).
+     * For the holder of the master lock: makes a new fence current and returns it. The new fence is above the
+     * lock's own fence, above the CP group's current one, and above every fence in the journal: a CP group that
+     * started over (every dispatcher stopped; Hazelcast Community keeps no CP state on disk) starts its lock fences
+     * at 1 again, and readers that outlived it still hold values stamped with the old, higher fences. The fence is
+     * in the journal before this returns, so no write under it can be seen before it is durable.
+     *
+     * @throws IllegalStateException when the journal cannot be read or written: the caller must not lead
      */
-    public boolean raise(long token) {
+    public long advance(long lockFence) {
+        long floor = journal.read().fence();
         while (true) {
             long current = fence.get();
-            if (current > token) {
-                return false;
-            }
-            if (current == token || fence.compareAndSet(current, token)) {
-                return true;
+            long next = Math.max(lockFence, Math.max(current, floor) + 1);
+            if (fence.compareAndSet(current, next)) {
+                journal.recordFence(next);
+                return next;
             }
         }
     }
@@ -77,6 +88,9 @@ public final class FencedStore {
         }
         String json = MetadataJson.encode(value);
         check(token, "put " + mapName + "[" + key + "]");
+        if (MetadataJournal.DURABLE.contains(mapName)) {
+            journal.put(mapName, key, json); // durable first: a value readers saw is never lost with the masters
+        }
         map(mapName).put(key, json);
     }
 

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import katamari.it.support.Http;
+import katamari.it.support.Katamari;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -149,5 +150,53 @@ class FailoverTest {
         assertEquals(List.of(), stream.failures(), "in-flight requests of the killed worker are redelivered and answered");
         Set<String> placed = cluster.cluster(0).path("workers").findValues("id").stream().map(JsonNode::asText).collect(Collectors.toSet());
         assertEquals(Set.of(survivorId), placed);
+    }
+
+    @Test
+    @Order(4)
+    void after_every_dispatcher_dies_the_admin_apis_changes_come_back_and_new_ones_reach_workers_and_gateways_that_never_restarted() {
+        cluster.awaitLeader(0, Duration.ofSeconds(60));
+        long fenceBefore = cluster.leader().fence();
+        assertEquals(201, Admin.call("PUT", cluster.adminUrl(0) + "/pools/echo/v2", ProcessCluster.KEY, echoVersion(0)).status());
+        assertEquals(200, Admin.call("PATCH", cluster.adminUrl(0) + "/pools/echo", ProcessCluster.KEY, "{\"weights\": {\"v1\": 7}}").status());
+        assertEquals(200, Admin.call("POST", cluster.adminUrl(0) + "/workers/wgone/drain", ProcessCluster.KEY, null).status());
+
+        long answeredBefore = stream.answered();
+        cluster.dispatchers.forEach(RoleProcess::kill9);
+        Awaitility.await("requests flow with no master").atMost(Duration.ofSeconds(30)).until(() -> stream.answered() > answeredBefore + 50);
+        cluster.dispatchers.forEach(RoleProcess::start);
+        cluster.awaitLeader(0, Duration.ofSeconds(90));
+
+        ProcessCluster.Leader leader = cluster.leader();
+        assertTrue(leader.fence() > fenceBefore, "the new master set's fence " + leader.fence() + " is above the old one's " + fenceBefore);
+        JsonNode c = cluster.cluster(0);
+        assertEquals(7, versionOf(c, "v1").path("weight").asInt(), c.path("pools").toString());
+        assertEquals(0, versionOf(c, "v2").path("weight").asInt(), c.path("pools").toString());
+        assertTrue(c.path("drained").toString().contains("wgone"), "the drain is kept: " + c.path("drained"));
+
+        // a new version and a weight change after the restart take effect on the worker and gateway that stayed up
+        assertEquals(201, Admin.call("PUT", cluster.adminUrl(0) + "/pools/echo/v3", ProcessCluster.KEY, echoVersion(0)).status());
+        Awaitility.await("a request pinned to v3 is answered").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                .until(() -> Http.post(cluster.gatewayUrl("/pools/echo/echo?version=v3"), "{\"text\":\"new\"}").status() == 200);
+        assertEquals(200, Admin.call("PATCH", cluster.adminUrl(0) + "/pools/echo", ProcessCluster.KEY, "{\"weights\": {\"v1\": 0, \"v3\": 1}}").status());
+        Awaitility.await("unpinned requests go to v3").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                .until(() -> "v3".equals(Http.post(cluster.gatewayUrl("/pools/echo/echo"), "{\"text\":\"w\"}").raw().headers()
+                        .firstValue("Katamari-Version").orElse("")));
+        assertEquals(200, Admin.call("PATCH", cluster.adminUrl(0) + "/pools/echo", ProcessCluster.KEY, "{\"weights\": {\"v1\": 1, \"v3\": 0}}").status());
+        assertEquals(List.of(), stream.failures());
+    }
+
+    private static String echoVersion(int weight) {
+        String command = Katamari.echoCommand().stream().map(a -> "\"" + a + "\"").collect(Collectors.joining(", "));
+        return "{\"command\": [" + command + "], \"instances\": 1, \"timeout\": \"20s\", \"attempts\": 3, \"weight\": " + weight + "}";
+    }
+
+    private static JsonNode versionOf(JsonNode cluster, String version) {
+        for (JsonNode v : cluster.path("pools").path("echo")) {
+            if (v.path("version").asText().equals(version)) {
+                return v;
+            }
+        }
+        throw new AssertionError("no echo/" + version + " in " + cluster.path("pools"));
     }
 }

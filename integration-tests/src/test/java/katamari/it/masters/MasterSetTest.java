@@ -24,6 +24,7 @@ import katamari.config.KatamariConfig;
 import katamari.config.WorkerSettings;
 import katamari.dispatcher.Dispatcher;
 import katamari.dispatcher.metadata.FencedStore;
+import katamari.dispatcher.metadata.MetadataJournal;
 import katamari.dispatcher.metadata.StaleLeaderException;
 import katamari.gateway.Gateway;
 import katamari.it.support.Http;
@@ -213,7 +214,12 @@ class MasterSetTest {
     @Test
     void a_write_under_a_stale_fence_is_refused_and_does_not_land() {
         HazelcastInstance hz = dispatchers.get(1).hazelcast();
-        FencedStore store = new FencedStore(hz, Duration.ofSeconds(2));
+        try (MetadataJournal journal = new MetadataJournal(base.kafka(), base.cluster().name(), Duration.ofSeconds(10))) {
+            refusesStaleWrite(hz, new FencedStore(hz, journal, Duration.ofSeconds(2)));
+        }
+    }
+
+    private static void refusesStaleWrite(HazelcastInstance hz, FencedStore store) {
         long current = store.currentFence();
         assertNotEquals(0, current);
         StaleLeaderException e = assertThrows(StaleLeaderException.class,
