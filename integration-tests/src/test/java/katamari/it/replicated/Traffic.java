@@ -1,0 +1,192 @@
+package katamari.it.replicated;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import katamari.topics.WireCodec;
+import org.awaitility.Awaitility;
+
+/**
+ * Steady load on a cluster the way its users make it: closed-loop HTTP callers, each alternating between the
+ * gateways, every call with {@code Katamari-Timeout-Ms}, a refused connection retried once on the other gateway
+ * (the request never reached anyone, so that is safe). It counts what a fault test asserts on: sent, answered
+ * right, answered wrong, errors by code, and never answered (no HTTP answer from either gateway), plus answers per
+ * second, for the throughput before a fault and after its heal.
+ */
+final class Traffic implements AutoCloseable {
+    private static final int SECONDS = 1200;
+
+    private final List<String> gateways;
+    private final int timeoutMs;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final AtomicLong sent = new AtomicLong();
+    private final AtomicLong right = new AtomicLong();
+    private final AtomicLong never = new AtomicLong();
+    private final Map<String, AtomicLong> errors = new ConcurrentHashMap<>();
+    private final List<String> wrong = new CopyOnWriteArrayList<>();
+    private final List<String> notes = new CopyOnWriteArrayList<>();
+    /** Right answers per second since the start. */
+    private final AtomicLongArray perSecond = new AtomicLongArray(SECONDS);
+    private final long startNanos = System.nanoTime();
+    private final List<Thread> callers = new ArrayList<>();
+
+    /** What happened to every request sent so far. */
+    record Tally(long sent, long right, long wrong, Map<String, Long> errors, long neverAnswered) {
+        long errorCount() {
+            return errors.values().stream().mapToLong(Long::longValue).sum();
+        }
+
+        @Override
+        public String toString() {
+            return "sent " + sent + ", right " + right + ", wrong " + wrong + ", errors " + errors + ", never answered " + neverAnswered;
+        }
+    }
+
+    Traffic(List<String> gatewayUrls, int callers, int timeoutMs) {
+        this.gateways = List.copyOf(gatewayUrls);
+        this.timeoutMs = timeoutMs;
+        for (int c = 0; c < callers; c++) {
+            int caller = c;
+            Thread t = new Thread(() -> run(caller), "traffic-" + c);
+            t.setDaemon(true);
+            this.callers.add(t);
+        }
+    }
+
+    Traffic start() {
+        callers.forEach(Thread::start);
+        return this;
+    }
+
+    private void run(int caller) {
+        for (long n = 0; running.get(); n++) {
+            String text = "c" + caller + "-" + n;
+            int first = (int) ((caller + n) % gateways.size());
+            sent.incrementAndGet();
+            try {
+                HttpResponse<String> r;
+                try {
+                    r = call(gateways.get(first), text);
+                } catch (ConnectException refused) {
+                    r = call(gateways.get((first + 1) % gateways.size()), text);
+                }
+                judge(text, r);
+            } catch (IOException e) {
+                never.incrementAndGet();
+                notes.add(System.currentTimeMillis() + " " + text + ": " + e);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private HttpResponse<String> call(String gateway, String text) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(gateway + "/pools/echo/echo"))
+                .timeout(Duration.ofMillis(timeoutMs + 10_000))
+                .header("content-type", "application/json")
+                .header("Katamari-Timeout-Ms", String.valueOf(timeoutMs))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"text\":\"" + text + "\"}")).build();
+        return http.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    private void judge(String text, HttpResponse<String> r) {
+        JsonNode body;
+        try {
+            body = WireCodec.mapper().readTree(r.body());
+        } catch (IOException | RuntimeException e) {
+            wrong.add(text + ": HTTP " + r.statusCode() + " unparseable " + r.body());
+            return;
+        }
+        if (r.statusCode() == 200) {
+            if (text.equals(body.path("result").asText())) {
+                right.incrementAndGet();
+                int second = (int) ((System.nanoTime() - startNanos) / 1_000_000_000L);
+                if (second < SECONDS) {
+                    perSecond.incrementAndGet(second);
+                }
+            } else {
+                wrong.add(text + ": " + r.body());
+            }
+            return;
+        }
+        String code = body.path("error").path("code").asText("HTTP " + r.statusCode());
+        errors.computeIfAbsent(code, k -> new AtomicLong()).incrementAndGet();
+        notes.add(System.currentTimeMillis() + " " + text + ": HTTP " + r.statusCode() + " " + r.body());
+    }
+
+    Tally tally() {
+        Map<String, Long> byCode = new TreeMap<>();
+        errors.forEach((code, n) -> byCode.put(code, n.get()));
+        return new Tally(sent.get(), right.get(), wrong.size(), byCode, never.get());
+    }
+
+    /** Right answers per second over the last {@code seconds} full seconds. */
+    double rate(int seconds) {
+        int now = (int) ((System.nanoTime() - startNanos) / 1_000_000_000L);
+        long sum = 0;
+        for (int s = Math.max(0, now - seconds); s < now; s++) {
+            sum += perSecond.get(Math.min(s, SECONDS - 1));
+        }
+        return (double) sum / Math.max(1, Math.min(seconds, now));
+    }
+
+    /**
+     * Waits until the rate over 3 s is at least {@code share} of {@code baseline}, at most {@code within}.
+     *
+     * @return how long it took, in milliseconds
+     */
+    long awaitRate(double share, double baseline, Duration within) {
+        long t0 = System.nanoTime();
+        Awaitility.await("throughput back to " + Math.round(share * 100) + " % of " + Math.round(baseline) + "/s")
+                .atMost(within).pollInterval(Duration.ofMillis(250))
+                .until(() -> rate(3) >= share * baseline);
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+
+    /** Seconds since the load began in which no request was answered right: the longest run of them. */
+    int longestSilenceSince(long sinceNanos) {
+        int from = (int) ((sinceNanos - startNanos) / 1_000_000_000L);
+        int now = (int) ((System.nanoTime() - startNanos) / 1_000_000_000L);
+        int longest = 0;
+        int run = 0;
+        for (int s = Math.max(0, from); s < Math.min(now, SECONDS); s++) {
+            run = perSecond.get(s) == 0 ? run + 1 : 0;
+            longest = Math.max(longest, run);
+        }
+        return longest;
+    }
+
+    /** The first few error answers and never-answered requests, for a failure message. */
+    List<String> notes() {
+        List<String> all = new ArrayList<>(notes);
+        all.addAll(wrong);
+        return all.size() <= 8 ? all : all.subList(0, 8);
+    }
+
+    @Override
+    public void close() {
+        running.set(false);
+        for (Thread t : callers) {
+            try {
+                t.join(timeoutMs + 15_000L);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
