@@ -2,7 +2,6 @@ package katamari.it.replicated;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,8 +21,8 @@ import org.awaitility.Awaitility;
 
 /**
  * Steady load on a cluster the way its users make it: closed-loop HTTP callers, each alternating between the
- * gateways, every call with {@code Katamari-Timeout-Ms}, a refused connection retried once on the other gateway
- * (the request never reached anyone, so that is safe). It counts what a fault test asserts on: sent, answered
+ * gateways, every call with {@code Katamari-Timeout-Ms}, a call its gateway could not answer (refused, or cut off
+ * when the gateway died) retried once on the other gateway. It counts what a fault test asserts on: sent, answered
  * right, answered wrong, errors by code, and never answered (no HTTP answer from either gateway), plus answers per
  * second, for the throughput before a fault and after its heal.
  */
@@ -37,6 +36,7 @@ final class Traffic implements AutoCloseable {
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong right = new AtomicLong();
     private final AtomicLong never = new AtomicLong();
+    private final AtomicLong retried = new AtomicLong();
     private final Map<String, AtomicLong> errors = new ConcurrentHashMap<>();
     private final List<String> wrong = new CopyOnWriteArrayList<>();
     private final List<String> notes = new CopyOnWriteArrayList<>();
@@ -46,14 +46,15 @@ final class Traffic implements AutoCloseable {
     private final List<Thread> callers = new ArrayList<>();
 
     /** What happened to every request sent so far. */
-    record Tally(long sent, long right, long wrong, Map<String, Long> errors, long neverAnswered) {
+    record Tally(long sent, long right, long wrong, Map<String, Long> errors, long neverAnswered, long retried) {
         long errorCount() {
             return errors.values().stream().mapToLong(Long::longValue).sum();
         }
 
         @Override
         public String toString() {
-            return "sent " + sent + ", right " + right + ", wrong " + wrong + ", errors " + errors + ", never answered " + neverAnswered;
+            return "sent " + sent + ", right " + right + ", wrong " + wrong + ", errors " + errors + ", never answered " + neverAnswered
+                    + ", retried on the other gateway " + retried;
         }
     }
 
@@ -82,7 +83,10 @@ final class Traffic implements AutoCloseable {
                 HttpResponse<String> r;
                 try {
                     r = call(gateways.get(first), text);
-                } catch (ConnectException refused) {
+                } catch (IOException gatewayGone) {
+                    // refused (the gateway is down) or cut off mid-call (it died holding the request): either way
+                    // no answer can come from it; echo is idempotent, so the caller asks the other gateway once
+                    retried.incrementAndGet();
                     r = call(gateways.get((first + 1) % gateways.size()), text);
                 }
                 judge(text, r);
@@ -132,7 +136,7 @@ final class Traffic implements AutoCloseable {
     Tally tally() {
         Map<String, Long> byCode = new TreeMap<>();
         errors.forEach((code, n) -> byCode.put(code, n.get()));
-        return new Tally(sent.get(), right.get(), wrong.size(), byCode, never.get());
+        return new Tally(sent.get(), right.get(), wrong.size(), byCode, never.get(), retried.get());
     }
 
     /** Right answers per second over the last {@code seconds} full seconds. */
