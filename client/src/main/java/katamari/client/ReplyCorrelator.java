@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -37,13 +38,24 @@ import org.slf4j.LoggerFactory;
 final class ReplyCorrelator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReplyCorrelator.class);
 
-    private record Pending(CompletableFuture<Answer> answer, ScheduledFuture<?> timer) {}
+    /** One pending reply; its timer is set right after the entry is in the map (see {@link #expect}). */
+    private static final class Pending {
+        final CompletableFuture<Answer> answer = new CompletableFuture<>();
+        private volatile ScheduledFuture<?> timer;
+
+        void cancelTimer() {
+            ScheduledFuture<?> t = timer;
+            if (t != null) {
+                t.cancel(false);
+            }
+        }
+    }
 
     private enum State { NEW, RUNNING, CLOSED }
 
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final Map<String, Pending> pending = new ConcurrentHashMap<>();
-    private final ScheduledThreadPoolExecutor timers = timers();
+    private final ScheduledExecutorService timers;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final String topic;
     private final int partitions;
@@ -51,6 +63,12 @@ final class ReplyCorrelator implements AutoCloseable {
     private Thread poller;
 
     public ReplyCorrelator(KafkaSettings kafka, String topic, int partitions) {
+        this(kafka, topic, partitions, timers());
+    }
+
+    /** @param timers runs the deadline timers (a seam: tests decide when a timer fires) */
+    ReplyCorrelator(KafkaSettings kafka, String topic, int partitions, ScheduledExecutorService timers) {
+        this.timers = timers;
         this.topic = topic;
         this.partitions = partitions;
         Properties p = kafka.clientProperties();
@@ -79,29 +97,34 @@ final class ReplyCorrelator implements AutoCloseable {
      * {@code timeout} error when {@code deadlineMillis} (epoch ms) passes first.
      */
     public CompletableFuture<Answer> expect(String id, long deadlineMillis) {
-        CompletableFuture<Answer> answer = new CompletableFuture<>();
-        long delay = Math.max(0, deadlineMillis - System.currentTimeMillis());
-        ScheduledFuture<?> timer = timers.schedule(() -> timeOut(id, delay), delay, TimeUnit.MILLISECONDS);
-        if (pending.putIfAbsent(id, new Pending(answer, timer)) != null) {
-            timer.cancel(false);
+        Pending entry = new Pending();
+        if (pending.putIfAbsent(id, entry) != null) {
             throw new IllegalArgumentException("correlation id " + id + " is already pending");
         }
-        return answer;
+        // The entry first, then its timer: a timer scheduled first could fire (a delay of 0: a nested call at its
+        // caller's deadline) before the entry existed, find nothing, and leave the entry with no timeout at all,
+        // holding its caller's backpressure permit until a reply happened to come.
+        long delay = Math.max(0, deadlineMillis - System.currentTimeMillis());
+        entry.timer = timers.schedule(() -> timeOut(id, entry, delay), delay, TimeUnit.MILLISECONDS);
+        if (entry.answer.isDone()) {
+            entry.cancelTimer(); // answered between the put and the schedule
+        }
+        return entry.answer;
     }
 
     /** Completes a pending entry with an error the client produced itself (e.g. the request could not be sent). */
     public void fail(String id, KatamariError error) {
         Pending p = pending.remove(id);
         if (p != null) {
-            p.timer.cancel(false);
+            p.cancelTimer();
             p.answer.complete(new Answer(Reply.failure(id, error), null, null));
         }
     }
 
-    private void timeOut(String id, long waitedMs) {
-        Pending p = pending.remove(id);
-        if (p != null) {
-            p.answer.complete(new Answer(Reply.failure(id, KatamariError.of(ErrorCode.TIMEOUT,
+    /** Only {@code entry}'s own timer may remove it: a stale timer must not take a later entry of the same id. */
+    private void timeOut(String id, Pending entry, long waitedMs) {
+        if (pending.remove(id, entry)) {
+            entry.answer.complete(new Answer(Reply.failure(id, KatamariError.of(ErrorCode.TIMEOUT,
                     "no reply within " + waitedMs + " ms")), null, null));
         }
     }
@@ -119,7 +142,7 @@ final class ReplyCorrelator implements AutoCloseable {
             LOG.info("late or duplicate reply {} on {} dropped (its caller was already answered)", reply.id(), topic);
             return;
         }
-        p.timer.cancel(false);
+        p.cancelTimer();
         p.answer.complete(new Answer(reply, RecordHeaders.text(record, HeaderNames.POOL), RecordHeaders.text(record, HeaderNames.VERSION)));
     }
 
@@ -150,7 +173,12 @@ final class ReplyCorrelator implements AutoCloseable {
 
     @Override
     public void close() {
-        if (state.getAndSet(State.CLOSED) != State.RUNNING) {
+        State was = state.getAndSet(State.CLOSED);
+        if (was == State.NEW) { // never started: no poller owns the consumer
+            consumer.close(Duration.ZERO);
+            timers.shutdownNow();
+        }
+        if (was != State.RUNNING) {
             return;
         }
         consumer.wakeup();
