@@ -110,7 +110,10 @@ public final class InstanceSlot implements Runnable {
 
     public InstanceStatus status() {
         Instance i = instance;
-        return new InstanceStatus(instanceId, pool.name(), pool.version(), state, i == null ? -1 : i.pid(), restarts,
+        State now = state;
+        // a slot asked to stop may still finish its record: it no longer counts as running (issue 14's /cluster count)
+        State shown = !running && now != State.STOPPED ? State.STOPPING : now;
+        return new InstanceStatus(instanceId, pool.name(), pool.version(), shown, i == null ? -1 : i.pid(), restarts,
                 backoff.consecutiveFailures() >= settings.degradedAfter(), lastFailure);
     }
 
