@@ -66,9 +66,9 @@ public final class PoolIntake {
     private static final Duration POLL = Duration.ofMillis(500);
     /** Feeder restarts back off from 100 ms up to this: a broker outage is retried at least this often. */
     static final Duration MAX_RESTART_BACKOFF = Duration.ofSeconds(5);
-    /** A feeder that failed this many times, each within {@link #HEALTHY_AFTER} of the last, is failing repeatedly. */
+    /** A feeder that failed this many times in a row, the last less than {@link #HEALTHY_AFTER} ago, is failing repeatedly. */
     static final int REPEATED_FAILURES = 3;
-    static final Duration HEALTHY_AFTER = Duration.ofSeconds(30);
+    private static final Duration HEALTHY_AFTER = Duration.ofSeconds(30);
 
     /** Makes a feeder's share consumer from its settings: the seam the restart logic is tested through. */
     interface ShareConsumers {
@@ -78,6 +78,7 @@ public final class PoolIntake {
     private final PoolDefinition pool;
     private final KafkaSettings kafka;
     private final ShareConsumers consumers;
+    private final Duration healthyAfter;
     private final String name;
     private final LinkedBlockingQueue<Work> waiting = new LinkedBlockingQueue<>();
     /** Slots waiting in {@link #next} (idle, instance alive), and records started and not yet completed. */
@@ -89,19 +90,24 @@ public final class PoolIntake {
     /** Held by the one feeder that is fetching: two fetching at once could each bring a batch no slot is free for. */
     private final AtomicBoolean fetching = new AtomicBoolean();
     private volatile Feeder pollOwner;
+    /** When some feeder's poll last returned without failing (System.nanoTime). */
+    private volatile long lastGoodPoll = System.nanoTime();
     private final List<Feeder> feeders = new ArrayList<>();
     private volatile int batchSize;
     private volatile int instances;
     private volatile boolean open = true;
 
     public PoolIntake(PoolDefinition pool, KafkaSettings kafka, String workerId, int instances) {
-        this(pool, kafka, workerId, instances, p -> new KafkaShareConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer()));
+        this(pool, kafka, workerId, instances, p -> new KafkaShareConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer()),
+                HEALTHY_AFTER);
     }
 
-    PoolIntake(PoolDefinition pool, KafkaSettings kafka, String workerId, int instances, ShareConsumers consumers) {
+    /** @param healthyAfter this long after its last failure, a feeder no longer counts as failing repeatedly */
+    PoolIntake(PoolDefinition pool, KafkaSettings kafka, String workerId, int instances, ShareConsumers consumers, Duration healthyAfter) {
         this.pool = pool;
         this.kafka = kafka;
         this.consumers = consumers;
+        this.healthyAfter = healthyAfter;
         this.name = workerId + "-" + pool.name() + "-" + pool.version();
         resize(instances);
     }
@@ -240,8 +246,8 @@ public final class PoolIntake {
 
     /**
      * Why this intake cannot feed its instances right now, empty while it can: a feeder is down (its consumer failed
-     * and the new one has not polled yet) or failing repeatedly ({@value #REPEATED_FAILURES} failures, each within
-     * {@link #HEALTHY_AFTER} of the last). Reported in the worker's heartbeat, metrics and {@code /readyz}.
+     * and no feeder has polled since) or failing repeatedly ({@value #REPEATED_FAILURES} failures in a row, the last
+     * less than 30 s ago). Reported in the worker's heartbeat, metrics and {@code /readyz}.
      */
     public Optional<String> trouble() {
         return feeders.stream().map(Feeder::trouble).filter(java.util.Objects::nonNull).findFirst();
@@ -278,17 +284,17 @@ public final class PoolIntake {
         private final AtomicInteger pending = new AtomicInteger();
         /** The current batch's records not acknowledged yet; feeder thread only. */
         private final Set<Work> unfinished = Collections.newSetFromMap(new IdentityHashMap<>());
-        private final RestartBackoff backoff = new RestartBackoff(MAX_RESTART_BACKOFF, HEALTHY_AFTER);
+        private final RestartBackoff backoff = new RestartBackoff(MAX_RESTART_BACKOFF, healthyAfter);
         private volatile Thread thread;
         private ShareConsumer<byte[], byte[]> consumer;
         private volatile ShareConsumer<byte[], byte[]> wakeable;
         private int consumerBatch;
         /** When this feeder's consumer last polled after a start or a failure; -1 while it has not. */
-        private long upSince = -1;
+        private volatile long upSince = -1;
         /** When the poll that brought the current batch began: the records' locks are at least this old. */
         private long polledAt;
-        /** Set from a failure until the next consumer's first poll; read by {@link #trouble} on other threads. */
-        private volatile String downBecause;
+        /** The last failure and when it was; read by {@link #trouble} on other threads. */
+        private volatile String lastFailure;
         private volatile long lastFailureNanos;
         volatile int restarts;
 
@@ -317,13 +323,18 @@ public final class PoolIntake {
         }
 
         String trouble() {
-            String down = downBecause;
-            if (down != null) {
-                return "intake " + clientId + " is down: " + down;
+            String why = lastFailure;
+            long at = lastFailureNanos;
+            if (why == null) {
+                return null;
             }
-            boolean repeated = backoff.consecutiveFailures() >= REPEATED_FAILURES
-                    && System.nanoTime() - lastFailureNanos < HEALTHY_AFTER.toNanos();
-            return repeated ? "intake " + clientId + " failed " + backoff.consecutiveFailures() + " times in a row" : null;
+            // down: no feeder of the intake has polled since (the other one's polls count: while idle, only one polls)
+            if (lastGoodPoll - at < 0) {
+                return "intake " + clientId + " is down: " + why;
+            }
+            int inARow = backoff.consecutiveFailures();
+            boolean repeated = inARow >= REPEATED_FAILURES && System.nanoTime() - at < healthyAfter.toNanos();
+            return repeated ? "intake " + clientId + " failed " + inARow + " times in a row, last: " + why : null;
         }
 
         @Override
@@ -365,9 +376,9 @@ public final class PoolIntake {
                     do {
                         polledAt = System.nanoTime();
                         ConsumerRecords<byte[], byte[]> records = consumer().poll(POLL);
-                        if (upSince < 0) { // a new consumer that polls is up again
-                            upSince = System.nanoTime();
-                            downBecause = null;
+                        lastGoodPoll = System.nanoTime();
+                        if (upSince < 0) {
+                            upSince = lastGoodPoll;
                         }
                         for (ConsumerRecord<byte[], byte[]> r : records) {
                             batch.add(new Work(r, this));
@@ -402,9 +413,8 @@ public final class PoolIntake {
         private void recover(RuntimeException e) throws InterruptedException {
             backoff.failed(Duration.ofNanos(upSince < 0 ? 0 : System.nanoTime() - upSince));
             upSince = -1;
+            lastFailure = e.toString();
             lastFailureNanos = System.nanoTime();
-            restarts++;
-            downBecause = e.toString();
             Duration wait = backoff.nextDelay();
             LOG.error("intake {} failed ({} in a row); restarting it with a new consumer in {} ms; records it fetched that no slot started go back to the broker",
                     clientId, backoff.consecutiveFailures(), wait.toMillis(), e);
@@ -425,6 +435,7 @@ public final class PoolIntake {
             done.clear();
             pending.set(0);
             closeConsumer(Duration.ofSeconds(1));
+            restarts++;
             signal();
             long until = System.nanoTime() + wait.toNanos();
             while (open && System.nanoTime() < until) {
