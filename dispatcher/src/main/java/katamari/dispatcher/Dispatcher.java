@@ -206,10 +206,17 @@ public final class Dispatcher implements AutoCloseable {
         for (WorkerBeat w : new TreeMap<>(mirrors.workers().snapshot()).values()) {
             int available = 0;
             int inUse = 0;
+            int stopping = 0;
             for (WorkerBeat.Instance i : w.instances()) {
-                int[] u = usage.computeIfAbsent(i.key(), k -> new int[5]); // running, available, in use, restarts, degraded
-                u[0]++;
+                int[] u = usage.computeIfAbsent(i.key(), k -> new int[6]); // running, available, in use, restarts, degraded, stopping
                 u[3] += i.restarts();
+                if ("STOPPING".equals(i.state()) || "STOPPED".equals(i.state())) {
+                    // drained after a scale-down: finishing its last record, not part of the pool-version's count
+                    u[5]++;
+                    stopping++;
+                    continue;
+                }
+                u[0]++;
                 u[4] += i.degraded() ? 1 : 0;
                 if ("IDLE".equals(i.state())) {
                     available++;
@@ -222,8 +229,9 @@ public final class Dispatcher implements AutoCloseable {
             capacity += w.capacity();
             var placement = mirrors.placements().get(w.id());
             workers.add(ordered("id", w.id(), "host", String.valueOf(w.host()), "capacity", w.capacity(),
-                    "heartbeatAgeMs", mirrors.workers().lastHeard(w.id()), "instances", w.instances().size(),
-                    "available", available, "inUse", inUse,
+                    "heartbeatAgeMs", mirrors.workers().lastHeard(w.id()), "instances", w.instances().size() - stopping,
+                    "available", available, "inUse", inUse, "stopping", stopping,
+                    "healthy", w.healthy(), "unhealthy", w.unhealthy(),
                     "placement", placement == null ? Map.of() : placement.instances(), "refused", w.refused(),
                     "draining", drained.contains(w.id())));
         }
@@ -233,11 +241,11 @@ public final class Dispatcher implements AutoCloseable {
         Map<String, GatewayBeat.Traffic> traffic = traffic();
         Map<String, List<Map<String, Object>>> pools = new TreeMap<>();
         for (PoolVersion p : new TreeMap<>(mirrors.pools().snapshot()).values()) {
-            int[] u = usage.getOrDefault(p.key(), new int[5]);
+            int[] u = usage.getOrDefault(p.key(), new int[6]);
             GatewayBeat.Traffic t = traffic.getOrDefault(p.key(), new GatewayBeat.Traffic(0, 0, 0));
             pools.computeIfAbsent(p.definition().name(), k -> new ArrayList<>()).add(ordered(
                     "version", p.definition().version(), "weight", p.weight(), "instances", p.definition().instances(),
-                    "running", u[0], "available", u[1], "inUse", u[2], "unplaced", unplaced.getOrDefault(p.key(), 0),
+                    "running", u[0], "available", u[1], "inUse", u[2], "stopping", u[5], "unplaced", unplaced.getOrDefault(p.key(), 0),
                     "restarts", u[3], "degraded", u[4] > 0,
                     "requests", t.requests(), "failures", t.failures(), "pending", t.pending()));
         }

@@ -180,11 +180,32 @@ public final class WorkerAgent implements AutoCloseable {
         }
     }
 
-    /** Every slot's state, including slots still draining after a placement change. */
+    /**
+     * Every slot's state: those of the placement, and those still draining after a placement change (as STOPPING,
+     * until they have stopped; stopped ones are left out).
+     */
     public synchronized List<InstanceStatus> status() {
         List<InstanceStatus> out = new ArrayList<>();
         slots.values().forEach(list -> list.forEach(s -> out.add(s.status())));
+        retiring.removeIf(s -> s.status().state() == InstanceStatus.State.STOPPED);
         retiring.forEach(s -> out.add(s.status()));
+        return out;
+    }
+
+    /**
+     * Pool-versions this agent cannot feed right now, with why: an intake's feeder is down or failing repeatedly
+     * (see {@link PoolIntake#trouble}). Empty while the agent is healthy.
+     */
+    public synchronized Map<String, String> unhealthy() {
+        Map<String, String> out = new LinkedHashMap<>();
+        intakes.forEach((key, intake) -> intake.trouble().ifPresent(why -> out.put(key, why)));
+        return out;
+    }
+
+    /** Feeder restarts after failures, per pool-version run now. */
+    public synchronized Map<String, Integer> intakeRestarts() {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        intakes.forEach((key, intake) -> out.put(key, intake.restarts()));
         return out;
     }
 

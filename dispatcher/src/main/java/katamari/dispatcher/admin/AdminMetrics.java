@@ -21,7 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class AdminMetrics {
     /** {@code GET /cluster}'s per-version fields exported as {@code katamari_cluster_version_<field>}. */
-    private static final List<String> VERSION_FIELDS = List.of("weight", "instances", "running", "available", "inUse", "unplaced",
+    private static final List<String> VERSION_FIELDS = List.of("weight", "instances", "running", "available", "inUse", "stopping", "unplaced",
             "restarts", "requests", "failures", "pending");
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -43,7 +43,9 @@ final class AdminMetrics {
         gauge(now, "katamari.dispatcher.leader", Tags.empty(), Boolean.TRUE.equals(self.get("leader")) ? 1 : 0);
         gauge(now, "katamari.dispatcher.fence", Tags.empty(), number(self.get("fence")));
         gauge(now, "katamari.dispatcher.stale.writes.refused", Tags.empty(), number(self.get("staleWritesRefused")));
-        gauge(now, "katamari.cluster.workers", Tags.empty(), ((List<?>) cluster.getOrDefault("workers", List.of())).size());
+        List<Map<String, Object>> workers = (List<Map<String, Object>>) cluster.getOrDefault("workers", List.of());
+        gauge(now, "katamari.cluster.workers", Tags.empty(), workers.size());
+        gauge(now, "katamari.cluster.workers.unhealthy", Tags.empty(), workers.stream().filter(w -> Boolean.FALSE.equals(w.get("healthy"))).count());
         Map<String, List<Map<String, Object>>> pools = (Map<String, List<Map<String, Object>>>) cluster.getOrDefault("pools", Map.of());
         pools.forEach((pool, versions) -> versions.forEach(v -> {
             Tags tags = Tags.of("pool", pool, "version", String.valueOf(v.get("version")));

@@ -84,7 +84,7 @@ public final class InstanceSlot implements Runnable {
     /** The slot's thread waits here while the reader relays; {@link #wakeAt} is when it means to look again. */
     private final Object turn = new Object();
     private volatile long wakeAt = Long.MAX_VALUE;
-    /** The reply {@link #answer} sent last, until {@link #complete} hands it on; whoever acts for the slot. */
+    /** The writes (reply, dead letter) of the record in hand, until {@link #complete} hands them on; whoever acts for the slot. */
     private CompletableFuture<Void> replied;
     private long lastExchangeNanos = System.nanoTime();
     /** Pipeline, slot thread only: when the instance started the call in hand, and how long its calls take (EWMA). */
@@ -110,7 +110,10 @@ public final class InstanceSlot implements Runnable {
 
     public InstanceStatus status() {
         Instance i = instance;
-        return new InstanceStatus(instanceId, pool.name(), pool.version(), state, i == null ? -1 : i.pid(), restarts,
+        State now = state;
+        // a slot asked to stop may still finish its record: it no longer counts as running (issue 14's /cluster count)
+        State shown = !running && now != State.STOPPED ? State.STOPPING : now;
+        return new InstanceStatus(instanceId, pool.name(), pool.version(), shown, i == null ? -1 : i.pid(), restarts,
                 backoff.consecutiveFailures() >= settings.degradedAfter(), lastFailure);
     }
 
@@ -300,7 +303,11 @@ public final class InstanceSlot implements Runnable {
         complete(r.work(), outcome);
     }
 
-    /** The slot moves on while the reply travels; the record is acknowledged once the reply is safe. */
+    /**
+     * The slot moves on while the reply travels; the record is acknowledged once the reply (or its dead letter) is
+     * written, which during a broker outage may take until the request's deadline and beyond (ReplySender): its
+     * feeder renews the lock meanwhile, and no slot waits for it.
+     */
     private void complete(Work work, AcknowledgeType outcome) {
         CompletableFuture<Void> sent = replied;
         replied = null;
@@ -481,8 +488,8 @@ public final class InstanceSlot implements Runnable {
             if (delivery < pool.attempts()) {
                 return AcknowledgeType.RELEASE;
             }
-            replies.deadLetter(pool.name(), pool.version(), record.key(), record.value(), record.headers(),
-                    f.reason().name().toLowerCase(), delivery, instanceId, f.stderrTail());
+            also(replies.deadLetter(pool.name(), pool.version(), record.key(), record.value(), record.headers(),
+                    f.reason().name().toLowerCase(), delivery, instanceId, f.stderrTail()));
             answer(record, id, replyTo, error(ErrorCode.INSTANCE_CRASHED,
                     "the instance died on this request on every allowed attempt (" + delivery + "): " + f.getMessage()));
             return AcknowledgeType.REJECT;
@@ -532,14 +539,19 @@ public final class InstanceSlot implements Runnable {
             return;
         }
         if (id == null) {
-            replies.deadLetter(pool.name(), pool.version(), record.key(), record.value(), record.headers(),
-                    "a reply was asked for but the request has no " + HeaderNames.ID + " header", 1, instanceId, "");
+            also(replies.deadLetter(pool.name(), pool.version(), record.key(), record.value(), record.headers(),
+                    "a reply was asked for but the request has no " + HeaderNames.ID + " header", 1, instanceId, ""));
             return;
         }
         Reply reply = outcome instanceof KatamariError e
                 ? Reply.failure(id, e.pool() == null ? e.at(pool.name(), pool.version()) : e)
                 : Reply.success(id, (JsonNode) outcome);
-        replied = replies.reply(replyTo, reply, pool.name(), pool.version(), instanceId, record);
+        also(replies.reply(replyTo, reply, pool.name(), pool.version(), instanceId, record, deadline(record)));
+    }
+
+    /** The record in hand is acknowledged only once {@code write} (a reply or a dead letter) is done too. */
+    private void also(CompletableFuture<Void> write) {
+        replied = replied == null ? write : replied.thenCombine(write, (a, b) -> null);
     }
 
     private long deadline(ConsumerRecord<byte[], byte[]> record) {

@@ -21,12 +21,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 import katamari.config.KafkaSettings;
 import katamari.config.PoolDefinition;
 import katamari.topics.TopicNames;
+import java.util.Optional;
 import katamari.worker.supervisor.Instance;
+import katamari.worker.supervisor.RestartBackoff;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
+import org.apache.kafka.clients.consumer.ShareConsumer;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
@@ -50,15 +54,31 @@ import org.slf4j.LoggerFactory;
  * ACCEPT after the reply is acknowledged by the broker (it rides on the next fetch), RELEASE or REJECT sent at
  * once. Records still waiting or running at half the share-group lock are renewed (KIP-1222), so only a dead
  * agent's records expire. On stop, waiting records are released at once and running ones finish.
+ *
+ * <p>A feeder whose consumer fails is restarted with a new consumer, with backoff ({@link Feeder#recover}); the intake
+ * reports itself unhealthy ({@link #trouble}) from the failure until the new consumer has polled, and for as long as
+ * its feeders keep failing, so an agent that cannot feed its instances says so instead of starving silently.
  */
 public final class PoolIntake {
     private static final Logger LOG = LoggerFactory.getLogger(PoolIntake.class);
     /** Two, so one batch can be fetched while the other runs; more would only hold more records locally. */
     private static final int FEEDERS = 2;
     private static final Duration POLL = Duration.ofMillis(500);
+    /** Feeder restarts back off from 100 ms up to this: a broker outage is retried at least this often. */
+    static final Duration MAX_RESTART_BACKOFF = Duration.ofSeconds(5);
+    /** A feeder that failed this many times in a row, the last less than {@link #HEALTHY_AFTER} ago, is failing repeatedly. */
+    static final int REPEATED_FAILURES = 3;
+    private static final Duration HEALTHY_AFTER = Duration.ofSeconds(30);
+
+    /** Makes a feeder's share consumer from its settings: the seam the restart logic is tested through. */
+    interface ShareConsumers {
+        ShareConsumer<byte[], byte[]> create(Properties settings);
+    }
 
     private final PoolDefinition pool;
     private final KafkaSettings kafka;
+    private final ShareConsumers consumers;
+    private final Duration healthyAfter;
     private final String name;
     private final LinkedBlockingQueue<Work> waiting = new LinkedBlockingQueue<>();
     /** Slots waiting in {@link #next} (idle, instance alive), and records started and not yet completed. */
@@ -70,14 +90,24 @@ public final class PoolIntake {
     /** Held by the one feeder that is fetching: two fetching at once could each bring a batch no slot is free for. */
     private final AtomicBoolean fetching = new AtomicBoolean();
     private volatile Feeder pollOwner;
+    /** When some feeder's poll last returned without failing (System.nanoTime). */
+    private volatile long lastGoodPoll = System.nanoTime();
     private final List<Feeder> feeders = new ArrayList<>();
     private volatile int batchSize;
     private volatile int instances;
     private volatile boolean open = true;
 
     public PoolIntake(PoolDefinition pool, KafkaSettings kafka, String workerId, int instances) {
+        this(pool, kafka, workerId, instances, p -> new KafkaShareConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer()),
+                HEALTHY_AFTER);
+    }
+
+    /** @param healthyAfter this long after its last failure, a feeder no longer counts as failing repeatedly */
+    PoolIntake(PoolDefinition pool, KafkaSettings kafka, String workerId, int instances, ShareConsumers consumers, Duration healthyAfter) {
         this.pool = pool;
         this.kafka = kafka;
+        this.consumers = consumers;
+        this.healthyAfter = healthyAfter;
         this.name = workerId + "-" + pool.name() + "-" + pool.version();
         resize(instances);
     }
@@ -214,6 +244,20 @@ public final class PoolIntake {
         feeders.forEach(Feeder::wakeup);
     }
 
+    /**
+     * Why this intake cannot feed its instances right now, empty while it can: a feeder is down (its consumer failed
+     * and no feeder has polled since) or failing repeatedly ({@value #REPEATED_FAILURES} failures in a row, the last
+     * less than 30 s ago). Reported in the worker's heartbeat, metrics and {@code /readyz}.
+     */
+    public Optional<String> trouble() {
+        return feeders.stream().map(Feeder::trouble).filter(java.util.Objects::nonNull).findFirst();
+    }
+
+    /** How many times this intake's feeders were restarted after a failure. */
+    public int restarts() {
+        return feeders.stream().mapToInt(f -> f.restarts).sum();
+    }
+
     public boolean isStopped() {
         return feeders.stream().allMatch(f -> f.stopped.getCount() == 0);
     }
@@ -228,19 +272,31 @@ public final class PoolIntake {
         return true;
     }
 
-    /** One share consumer and the records of its latest poll; only its own thread touches the consumer. */
+    /**
+     * One share consumer and the records of its latest poll; only its own thread touches the consumer. When the
+     * consumer fails, the feeder gives up its batch and carries on with a new one ({@link #recover}).
+     */
     final class Feeder implements Runnable {
         final String clientId;
         final CountDownLatch stopped = new CountDownLatch(1);
         private final ConcurrentLinkedQueue<Work> done = new ConcurrentLinkedQueue<>();
         /** Records of the current batch not completed yet; the last one wakes the feeder. */
         private final AtomicInteger pending = new AtomicInteger();
+        /** The current batch's records not acknowledged yet; feeder thread only. */
+        private final Set<Work> unfinished = Collections.newSetFromMap(new IdentityHashMap<>());
+        private final RestartBackoff backoff = new RestartBackoff(MAX_RESTART_BACKOFF, healthyAfter);
         private volatile Thread thread;
-        private KafkaShareConsumer<byte[], byte[]> consumer;
-        private volatile KafkaShareConsumer<byte[], byte[]> wakeable;
+        private ShareConsumer<byte[], byte[]> consumer;
+        private volatile ShareConsumer<byte[], byte[]> wakeable;
         private int consumerBatch;
+        /** When this feeder's consumer last polled after a start or a failure; -1 while it has not. */
+        private volatile long upSince = -1;
         /** When the poll that brought the current batch began: the records' locks are at least this old. */
         private long polledAt;
+        /** The last failure and when it was; read by {@link #trouble} on other threads. */
+        private volatile String lastFailure;
+        private volatile long lastFailureNanos;
+        volatile int restarts;
 
         Feeder(String clientId) {
             this.clientId = clientId;
@@ -260,74 +316,154 @@ public final class PoolIntake {
 
         void wakeup() {
             LockSupport.unpark(thread);
-            KafkaShareConsumer<byte[], byte[]> c = wakeable;
+            ShareConsumer<byte[], byte[]> c = wakeable;
             if (c != null) {
                 c.wakeup();
             }
+        }
+
+        String trouble() {
+            String why = lastFailure;
+            long at = lastFailureNanos;
+            if (why == null) {
+                return null;
+            }
+            // down: no feeder of the intake has polled since (the other one's polls count: while idle, only one polls)
+            if (lastGoodPoll - at < 0) {
+                return "intake " + clientId + " is down: " + why;
+            }
+            int inARow = backoff.consecutiveFailures();
+            boolean repeated = inARow >= REPEATED_FAILURES && System.nanoTime() - at < healthyAfter.toNanos();
+            return repeated ? "intake " + clientId + " failed " + inARow + " times in a row, last: " + why : null;
         }
 
         @Override
         public void run() {
             thread = Thread.currentThread();
             try {
-                boolean acceptsPending = false;
                 while (open) {
-                    if (!(mayFetch(this) && fetching.compareAndSet(false, true))) {
-                        if (acceptsPending) {
-                            // ACCEPTs ride on this consumer's next fetch; when that is not now, send them now
-                            consumer.commitAsync();
-                            acceptsPending = false;
-                        }
-                        awaitMayFetch(this, 200);
-                        continue;
-                    }
-                    List<Work> batch = new ArrayList<>();
                     try {
-                        // keep polling until records come: a poll that timed out may still have a fetch in flight,
-                        // and what it brings is locked from then on, so this consumer, not the other, polls next
-                        do {
-                            polledAt = System.nanoTime();
-                            for (ConsumerRecord<byte[], byte[]> r : consumer().poll(POLL)) {
-                                batch.add(new Work(r, this));
-                            }
-                        } while (batch.isEmpty() && open && idleSlots.get() + busySlots.get() > 0);
-                        pollOwner = batch.isEmpty() ? this : null;
-                        pending.set(batch.size()); // before any slot can complete one
-                        waiting.addAll(batch);
-                        offered();
-                    } catch (WakeupException e) {
-                        continue;
-                    } finally {
-                        fetching.set(false);
-                        signal();
-                    }
-                    if (!batch.isEmpty()) {
-                        runBatch(batch, polledAt);
-                        acceptsPending = true;
+                        feed();
+                    } catch (RuntimeException e) {
+                        recover(e);
                     }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-            } catch (RuntimeException e) {
-                LOG.error("intake {} failed; its unacknowledged records go back to the broker", clientId, e);
             } finally {
-                if (consumer != null) {
-                    try {
-                        consumer.close(Duration.ofSeconds(5)); // commits acknowledgements still pending
-                    } catch (RuntimeException e) {
-                        LOG.debug("closing the consumer of {}", clientId, e);
-                    }
-                }
+                closeConsumer(Duration.ofSeconds(5)); // commits acknowledgements still pending
                 stopped.countDown();
             }
         }
 
+        /** Fetches batches and runs them until the intake stops; a failure of the consumer is thrown. */
+        private void feed() throws InterruptedException {
+            boolean acceptsPending = false;
+            while (open) {
+                if (!(mayFetch(this) && fetching.compareAndSet(false, true))) {
+                    if (acceptsPending) {
+                        // ACCEPTs ride on this consumer's next fetch; when that is not now, send them now
+                        consumer.commitAsync();
+                        acceptsPending = false;
+                    }
+                    awaitMayFetch(this, 200);
+                    continue;
+                }
+                List<Work> batch = new ArrayList<>();
+                try {
+                    // keep polling until records come: a poll that timed out may still have a fetch in flight,
+                    // and what it brings is locked from then on, so this consumer, not the other, polls next
+                    do {
+                        polledAt = System.nanoTime();
+                        ConsumerRecords<byte[], byte[]> records = consumer().poll(POLL);
+                        lastGoodPoll = System.nanoTime();
+                        if (upSince < 0) {
+                            upSince = lastGoodPoll;
+                        }
+                        for (ConsumerRecord<byte[], byte[]> r : records) {
+                            batch.add(new Work(r, this));
+                        }
+                    } while (batch.isEmpty() && open && idleSlots.get() + busySlots.get() > 0);
+                    pollOwner = batch.isEmpty() ? this : null;
+                    pending.set(batch.size()); // before any slot can complete one
+                    unfinished.addAll(batch);
+                    waiting.addAll(batch);
+                    offered();
+                } catch (WakeupException e) {
+                    continue;
+                } finally {
+                    fetching.set(false);
+                    signal();
+                }
+                if (!batch.isEmpty()) {
+                    runBatch(polledAt);
+                    acceptsPending = true;
+                }
+            }
+        }
+
+        /**
+         * After the consumer failed: the records of its batch no slot has started are withdrawn (and released when
+         * the consumer still can), the consumer is closed, and a new one is made after the backoff. Records that
+         * are running are not acknowledged by anyone: their slots still send the answers, and the broker
+         * redelivers them when their locks expire or the closed consumer's session gives them back (the gateway
+         * answers each id once). Acknowledging them on the new consumer is impossible: a record belongs to the
+         * consumer that acquired it.
+         */
+        private void recover(RuntimeException e) throws InterruptedException {
+            backoff.failed(Duration.ofNanos(upSince < 0 ? 0 : System.nanoTime() - upSince));
+            upSince = -1;
+            lastFailure = e.toString();
+            lastFailureNanos = System.nanoTime();
+            Duration wait = backoff.nextDelay();
+            LOG.error("intake {} failed ({} in a row); restarting it with a new consumer in {} ms; records it fetched that no slot started go back to the broker",
+                    clientId, backoff.consecutiveFailures(), wait.toMillis(), e);
+            if (pollOwner == this) {
+                pollOwner = null; // the other feeder may fetch meanwhile
+            }
+            for (Work u : List.copyOf(unfinished)) {
+                if (u.withdraw()) {
+                    waiting.remove(u);
+                    try {
+                        consumer.acknowledge(u.record, AcknowledgeType.RELEASE);
+                    } catch (RuntimeException ignored) {
+                        // its lock expires instead
+                    }
+                }
+            }
+            unfinished.clear();
+            done.clear();
+            pending.set(0);
+            closeConsumer(Duration.ofSeconds(1));
+            restarts++;
+            signal();
+            long until = System.nanoTime() + wait.toNanos();
+            while (open && System.nanoTime() < until) {
+                LockSupport.parkNanos(this, until - System.nanoTime()); // stop() unparks
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+            }
+        }
+
+        private void closeConsumer(Duration timeout) {
+            ShareConsumer<byte[], byte[]> c = consumer;
+            consumer = null;
+            wakeable = null;
+            if (c != null) {
+                try {
+                    c.close(timeout);
+                } catch (RuntimeException e) {
+                    LOG.debug("closing the consumer of {}", clientId, e);
+                }
+            }
+        }
+
         /** A consumer fetching {@link #batchSize} records at most (a new one when the pool-version was resized). */
-        private KafkaShareConsumer<byte[], byte[]> consumer() {
+        private ShareConsumer<byte[], byte[]> consumer() {
             int wanted = batchSize;
             if (consumer != null && consumerBatch != wanted) {
-                consumer.close(Duration.ofSeconds(5));
-                consumer = null;
+                closeConsumer(Duration.ofSeconds(5));
             }
             if (consumer == null) {
                 Properties p = kafka.clientProperties();
@@ -337,7 +473,7 @@ public final class PoolIntake {
                 // the broker hands out no more than this per fetch: an agent never holds more than its instances can start
                 p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(wanted));
                 p.put(ConsumerConfig.SHARE_ACQUIRE_MODE_CONFIG, "record_limit");
-                consumer = new KafkaShareConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+                consumer = consumers.create(p);
                 consumer.subscribe(List.of(TopicNames.requests(pool.name(), pool.version())));
                 consumerBatch = wanted;
                 wakeable = consumer;
@@ -346,12 +482,10 @@ public final class PoolIntake {
         }
 
         /**
-         * Acknowledges each record of the batch as its slot finishes it, renews the locks of those still waiting or
-         * running every half lock period, and on stop gives back those no slot has started.
+         * Acknowledges each record of the batch ({@link #unfinished}) as its slot finishes it, renews the locks of
+         * those still waiting or running every half lock period, and on stop gives back those no slot has started.
          */
-        private void runBatch(List<Work> batch, long lockSince) throws InterruptedException {
-            Set<Work> unfinished = Collections.newSetFromMap(new IdentityHashMap<>());
-            unfinished.addAll(batch);
+        private void runBatch(long lockSince) throws InterruptedException {
             long renewEveryNs = TimeUnit.MILLISECONDS.toNanos(Math.max(500, consumer.acquisitionLockTimeoutMs().orElse(30_000) / 2));
             while (!unfinished.isEmpty()) {
                 long untilRenewal = lockSince + renewEveryNs - System.nanoTime();
@@ -365,6 +499,7 @@ public final class PoolIntake {
                 }
                 boolean commitNow = false;
                 for (; w != null; w = done.poll()) {
+                    // a record of a batch given up in recover() is not in unfinished: nobody acknowledges it
                     if (unfinished.remove(w) && w.outcome() != null) {
                         consumer.acknowledge(w.record, w.outcome());
                         // an ACCEPT rides on the next fetch; a RELEASE or REJECT goes now, so another instance can have it
@@ -385,43 +520,57 @@ public final class PoolIntake {
                     consumer.commitAsync();
                 }
                 if (!unfinished.isEmpty() && System.nanoTime() - lockSince >= renewEveryNs) {
-                    renew(unfinished, renewEveryNs);
+                    renew(renewEveryNs);
                     lockSince = System.nanoTime();
                 }
             }
         }
 
         /**
-         * Renews the locks of {@code unfinished}. A renewed record leaves the consumer's hands until a later poll
+         * Renews the locks of {@link #unfinished}. A renewed record leaves the consumer's hands until a later poll
          * returns it (KIP-1222; that poll may also bring new records, which join the batch), and only then can it
          * be acknowledged. A record the broker did not give back has lost its lock: it is dropped from the batch and
          * never acknowledged here (its answer is still sent; the broker redelivers it).
+         *
+         * <p>The renewals are committed with {@code commitSync}, then one poll takes back what was renewed. Never
+         * two polls: each partition's renewal completes on its own (one per partition leader), a poll hands back the
+         * records renewed so far, and a second poll before those are acknowledged again throws "All records must be
+         * acknowledged in explicit acknowledgement mode". With one broker every renewal completed at once; with
+         * partitions led by several brokers, a renewal slowed by a broker's death (or by the share-state writes that
+         * fail meanwhile) came back after the others, and that second poll killed the feeder (issue 14).
+         * {@code commitSync} returns once every renewal has completed, together.
          */
-        private void renew(Set<Work> unfinished, long renewEveryNs) {
+        private void renew(long renewEveryNs) {
             Map<String, Work> awaiting = new HashMap<>();
             for (Work u : unfinished) {
                 consumer.acknowledge(u.record, AcknowledgeType.RENEW);
                 awaiting.put(key(u.record), u);
             }
-            consumer.commitAsync();
-            long until = System.nanoTime() + 2 * renewEveryNs;
-            while (!awaiting.isEmpty() && System.nanoTime() < until) {
-                ConsumerRecords<byte[], byte[]> back;
-                try {
-                    back = consumer.poll(Duration.ofMillis(100));
-                } catch (WakeupException e) {
-                    continue; // a stop: finish renewing first, the batch loop then gives back what is waiting
-                }
-                for (ConsumerRecord<byte[], byte[]> r : back) {
-                    if (awaiting.remove(key(r)) == null) {
-                        // a new record came with the renewed ones: keep it (giving it back would count a delivery
-                        // against its attempts); it joins the batch and waits for a slot like the others
-                        Work extra = new Work(r, this);
-                        unfinished.add(extra);
-                        pending.incrementAndGet();
-                        waiting.add(extra);
-                        offered();
-                    }
+            wakeable = null; // a stop must not cut the renewal short: what is not back in time is lost
+            try {
+                consumer.commitSync(Duration.ofNanos(renewEveryNs));
+            } catch (TimeoutException | WakeupException e) {
+                // what has not been renewed by now counts as lost; a renewal that lands later comes back through a
+                // later poll like a new delivery (it may then run twice; the gateway answers its id once)
+                LOG.debug("renewing {} locks of {} did not complete: {}", awaiting.size(), pool.key(), e.toString());
+            } finally {
+                wakeable = consumer;
+            }
+            ConsumerRecords<byte[], byte[]> back;
+            try {
+                back = consumer.poll(Duration.ofMillis(100));
+            } catch (WakeupException e) {
+                back = consumer.poll(Duration.ZERO); // a stop: take back what was renewed; the batch loop then gives back what is waiting
+            }
+            for (ConsumerRecord<byte[], byte[]> r : back) {
+                if (awaiting.remove(key(r)) == null) {
+                    // a new record came with the renewed ones: keep it (giving it back would count a delivery
+                    // against its attempts); it joins the batch and waits for a slot like the others
+                    Work extra = new Work(r, this);
+                    unfinished.add(extra);
+                    pending.incrementAndGet();
+                    waiting.add(extra);
+                    offered();
                 }
             }
             for (Work lost : awaiting.values()) {

@@ -159,7 +159,8 @@ public final class WorkerMembership implements AutoCloseable {
         }
         try {
             List<WorkerBeat.Instance> instances = agent.status().stream().map(WorkerMembership::instance).toList();
-            WorkerBeat beat = new WorkerBeat(agent.id(), host, settings.workerCapacity(), System.currentTimeMillis(), instances, agent.refused());
+            WorkerBeat beat = new WorkerBeat(agent.id(), host, settings.workerCapacity(), System.currentTimeMillis(), instances, agent.refused(),
+                    agent.unhealthy());
             workers().put(agent.id(), MetadataJson.encode(beat));
         } catch (RuntimeException e) {
             LOG.debug("worker {} heartbeat failed (will retry): {}", agent.id(), e.toString());

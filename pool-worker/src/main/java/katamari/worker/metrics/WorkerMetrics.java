@@ -20,7 +20,8 @@ import katamari.worker.WorkerAgent;
 
 /**
  * {@code GET /metrics} of a worker agent, in Prometheus format: its instances by pool, version and state, their
- * restarts and degraded slots, and the agent's JVM. The worker has no other HTTP surface, so this is the JDK's
+ * restarts and degraded slots, its intakes' health and feeder restarts, and the agent's JVM; and {@code GET /readyz}
+ * (200, or 503 with why while some pool-version cannot be fed). The worker has no other HTTP surface, so this is the JDK's
  * small HTTP server on its own port, bound to the given host (127.0.0.1 unless configured otherwise).
  */
 public final class WorkerMetrics implements AutoCloseable {
@@ -29,6 +30,8 @@ public final class WorkerMetrics implements AutoCloseable {
     private final MultiGauge instances;
     private final MultiGauge restarts;
     private final MultiGauge degraded;
+    private final MultiGauge intakeHealthy;
+    private final MultiGauge intakeRestarts;
     private HttpServer server;
 
     public WorkerMetrics(WorkerAgent agent) {
@@ -36,6 +39,9 @@ public final class WorkerMetrics implements AutoCloseable {
         this.instances = MultiGauge.builder("katamari.worker.instances").description("instances by pool, version and state").register(registry);
         this.restarts = MultiGauge.builder("katamari.worker.instance.restarts").description("restarts after failures, per pool-version").register(registry);
         this.degraded = MultiGauge.builder("katamari.worker.degraded.slots").description("slots whose launches keep failing").register(registry);
+        this.intakeHealthy = MultiGauge.builder("katamari.worker.intake.healthy")
+                .description("1 while the pool-version's intake can feed its instances, 0 while a feeder is down or failing repeatedly").register(registry);
+        this.intakeRestarts = MultiGauge.builder("katamari.worker.intake.restarts").description("feeder restarts after consumer failures, per pool-version").register(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
     }
@@ -51,7 +57,18 @@ public final class WorkerMetrics implements AutoCloseable {
                 .collect(Collectors.toList()), true);
         degraded.register(byPool.values().stream().map(l -> MultiGauge.Row.of(tags(l.get(0)), l.stream().filter(InstanceStatus::degraded).count()))
                 .collect(Collectors.toList()), true);
+        Map<String, String> unhealthy = agent.unhealthy();
+        Map<String, Integer> feederRestarts = agent.intakeRestarts();
+        intakeHealthy.register(feederRestarts.keySet().stream().map(k -> MultiGauge.Row.of(tags(k), unhealthy.containsKey(k) ? 0 : 1))
+                .collect(Collectors.toList()), true);
+        intakeRestarts.register(feederRestarts.entrySet().stream().map(e -> MultiGauge.Row.of(tags(e.getKey()), e.getValue()))
+                .collect(Collectors.toList()), true);
         return registry.scrape();
+    }
+
+    private static Tags tags(String poolKey) {
+        int slash = poolKey.indexOf('/');
+        return Tags.of("pool", poolKey.substring(0, slash), "version", poolKey.substring(slash + 1));
     }
 
     private static Tags tags(InstanceStatus s) {
@@ -65,6 +82,18 @@ public final class WorkerMetrics implements AutoCloseable {
             byte[] body = scrape().getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
             exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        // 503 while some pool-version cannot be fed (a feeder down or failing repeatedly), with why: a supervisor or
+        // load balancer that restarts unready workers then restarts one that starves instead of leaving it idle
+        server.createContext("/readyz", exchange -> {
+            Map<String, String> unhealthy = agent.unhealthy();
+            byte[] body = (unhealthy.isEmpty() ? "ready\n" : unhealthy.entrySet().stream().map(e -> e.getKey() + ": " + e.getValue() + "\n")
+                    .collect(Collectors.joining())).getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+            exchange.sendResponseHeaders(unhealthy.isEmpty() ? 200 : 503, body.length);
             try (OutputStream out = exchange.getResponseBody()) {
                 out.write(body);
             }

@@ -5,12 +5,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
 import katamari.client.RequestPathProducer;
 import katamari.config.KafkaSettings;
 import katamari.topics.HeaderNames;
@@ -19,8 +16,11 @@ import katamari.topics.TopicNames;
 import katamari.topics.WireCodec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -28,25 +28,46 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Produces replies and dead letters for the whole agent. A reply is sent without waiting ({@link #reply}); a send
- * blocks the caller at most {@code replyTimeout} ({@code max.block.ms} and {@code delivery.timeout.ms} are bounded by
- * it), so a reply topic that does not exist cannot stall an instance's slot: the request is dead-lettered instead.
+ * Produces replies and dead letters for the whole agent, without blocking the slots for longer than a send's
+ * metadata wait ({@code max.block.ms}, bounded by {@code replyTimeout}).
+ *
+ * <p>A reply or dead letter that cannot be written yet is kept and sent again (backoff 100 ms doubling to 1 s) as
+ * long as the error is retriable (a timeout, no leader, not enough in-sync replicas: a broker outage) and the
+ * request has life left: a reply until the request's deadline, then it is dead-lettered; a dead letter for
+ * {@link #DEAD_LETTER_PATIENCE} more. Fatal errors (the reply topic does not exist after the metadata wait, a
+ * record too large, no authorization) go to the next step at once, so a caller's deleted reply topic costs one
+ * metadata wait, not the request's life. Each write is one attempt of the producer bounded by {@code replyTimeout}
+ * ({@code delivery.timeout.ms}); a broker kill makes {@code acks=all} produces wait for the controller to fence
+ * the dead broker (about 9 s by default), longer than one attempt, which is why one attempt is not the end.
+ * The futures returned complete only when the record is written, or when writing it is truly impossible (then
+ * logged with the request's id, pool-version and reply topic): the caller acknowledges the request then, never
+ * before.
  */
 public final class ReplySender implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReplySender.class);
+    /** How long a dead letter is retried through a broker outage before the request is given up (logged). */
+    static final Duration DEAD_LETTER_PATIENCE = Duration.ofSeconds(60);
+    private static final long FIRST_BACKOFF_MS = 100;
+    private static final long MAX_BACKOFF_MS = 1000;
 
-    private final KafkaProducer<byte[], byte[]> producer;
+    private final Producer<byte[], byte[]> producer;
     private final Duration replyTimeout;
-    /** Dead-letters undeliverable replies: a blocking send, kept off the producer's I/O thread and off the slots. */
-    private final ExecutorService failures = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "reply-failures");
+    /** Sends again what failed; never the producer's I/O thread, which must not block. */
+    private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "reply-retries");
         t.setDaemon(true);
         return t;
     });
+    private volatile boolean closed;
 
     public ReplySender(KafkaSettings kafka, Duration replyTimeout) {
+        this(new KafkaProducer<>(producerSettings(kafka, replyTimeout), new ByteArraySerializer(), new ByteArraySerializer()), replyTimeout);
+    }
+
+    /** @param producer where replies and dead letters go (a {@code MockProducer} in tests) */
+    ReplySender(Producer<byte[], byte[]> producer, Duration replyTimeout) {
+        this.producer = producer;
         this.replyTimeout = replyTimeout;
-        this.producer = new KafkaProducer<>(producerSettings(kafka, replyTimeout), new ByteArraySerializer(), new ByteArraySerializer());
     }
 
     static Properties producerSettings(KafkaSettings kafka, Duration replyTimeout) {
@@ -70,12 +91,12 @@ public final class ReplySender implements AutoCloseable {
 
     /**
      * Sends a reply without waiting for it. The future completes once the broker has acknowledged it, or, when it
-     * cannot be delivered within {@code replyTimeout}, once {@code request} is in the dead-letter topic with the
-     * reason (done on this sender's own thread: the producer's I/O thread must never block). It never fails, so
-     * the caller may acknowledge the request when it completes: either way the request is not lost.
+     * cannot be written before {@code deadline} (epoch ms: the request's life), once {@code request} is in the
+     * dead-letter topic with the reason. It never fails, so the caller may acknowledge the request when it
+     * completes: either way the request is not lost.
      */
     public CompletableFuture<Void> reply(String replyTo, Reply reply, String pool, String version, String instance,
-                                         ConsumerRecord<byte[], byte[]> request) {
+                                         ConsumerRecord<byte[], byte[]> request, long deadline) {
         List<Header> headers = List.of(
                 header(HeaderNames.ID, reply.id()),
                 header(HeaderNames.POOL, pool),
@@ -83,62 +104,83 @@ public final class ReplySender implements AutoCloseable {
                 header(HeaderNames.INSTANCE, instance));
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(replyTo, null,
                 reply.id().getBytes(StandardCharsets.UTF_8), WireCodec.encodeReply(reply), headers);
-        CompletableFuture<Void> delivered = new CompletableFuture<>();
-        Consumer<Exception> deadLetter = e -> {
+        return write(record, deadline).exceptionallyCompose(e -> {
             LOG.warn("cannot deliver the reply to {} of {}/{} to {}: {}; dead-lettering the request", reply.id(), pool, version, replyTo, e.getMessage());
-            failures.execute(() -> {
-                try {
-                    deadLetter(pool, version, request.key(), request.value(), request.headers(),
-                            "reply undeliverable: " + replyTo + ": " + e.getMessage(), 1, instance, "");
-                } finally {
-                    delivered.complete(null);
-                }
-            });
-        };
-        try {
-            producer.send(record, (metadata, e) -> {
-                if (e == null) {
-                    delivered.complete(null);
-                } else {
-                    deadLetter.accept(e);
-                }
-            });
-        } catch (RuntimeException e) { // e.g. no metadata for the topic within max.block.ms
-            deadLetter.accept(e);
-        }
-        return delivered;
+            return deadLetter(pool, version, request.key(), request.value(), request.headers(),
+                    "reply undeliverable: " + replyTo + ": " + e.getMessage(), 1, instance, "");
+        });
     }
 
-    /** Copies a request to its pool-version's dead-letter topic with the failure headers added. */
-    public void deadLetter(String pool, String version, byte[] key, byte[] value, Iterable<Header> requestHeaders,
-                           String reason, int attempts, String instance, String stderrTail) {
+    /**
+     * Copies a request to its pool-version's dead-letter topic with the failure headers added. The future completes
+     * once it is written, or once writing it proved impossible (a fatal error, or still failing after
+     * {@link #DEAD_LETTER_PATIENCE}), which is logged with the request's id, pool-version and reply topic. It never fails.
+     */
+    public CompletableFuture<Void> deadLetter(String pool, String version, byte[] key, byte[] value, Iterable<Header> requestHeaders,
+                                              String reason, int attempts, String instance, String stderrTail) {
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(TopicNames.dead(pool, version), null, key, value);
         requestHeaders.forEach(h -> record.headers().add(h));
         record.headers().add(header(HeaderNames.FAILURE_REASON, reason));
         record.headers().add(header(HeaderNames.FAILURE_ATTEMPTS, String.valueOf(attempts)));
         record.headers().add(header(HeaderNames.FAILURE_STDERR_TAIL, stderrTail == null ? "" : tail(stderrTail)));
         record.headers().add(header(HeaderNames.INSTANCE, instance));
-        try {
-            sendAndWait(record);
-        } catch (UndeliverableReply e) {
+        return write(record, System.currentTimeMillis() + DEAD_LETTER_PATIENCE.toMillis()).exceptionally(e -> {
             // Nothing further to fall back to: say so loudly, with enough to find the request again.
-            LOG.error("cannot dead-letter a request of {}/{} ({}): {}", pool, version, reason, e.getMessage());
+            LOG.error("cannot dead-letter request {} of {}/{} (reply topic {}; {}): {}", text(record, HeaderNames.ID), pool, version,
+                    text(record, HeaderNames.REPLY_TO), reason, e.getMessage());
+            return null;
+        });
+    }
+
+    /** Writes {@code record}, again after each retriable failure while {@code until} (epoch ms) is ahead; fails with the last error. */
+    private CompletableFuture<Void> write(ProducerRecord<byte[], byte[]> record, long until) {
+        CompletableFuture<Void> written = new CompletableFuture<>();
+        attempt(record, until, written, 0);
+        return written;
+    }
+
+    private void attempt(ProducerRecord<byte[], byte[]> record, long until, CompletableFuture<Void> written, int tries) {
+        try {
+            producer.send(record, (metadata, e) -> {
+                if (e == null) {
+                    written.complete(null);
+                } else {
+                    retryOrFail(record, until, written, tries, e);
+                }
+            });
+        } catch (RuntimeException e) { // e.g. no metadata for the topic within max.block.ms
+            retryOrFail(record, until, written, tries, e);
         }
     }
 
-    private void sendAndWait(ProducerRecord<byte[], byte[]> record) throws UndeliverableReply {
-        try {
-            producer.send(record).get(replyTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            throw new UndeliverableReply(record.topic() + ": " + e.getCause().getMessage());
-        } catch (TimeoutException e) {
-            throw new UndeliverableReply(record.topic() + ": not acknowledged within " + replyTimeout.toMillis() + " ms");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new UndeliverableReply(record.topic() + ": interrupted");
-        } catch (RuntimeException e) {
-            throw new UndeliverableReply(record.topic() + ": " + e.getMessage());
+    private void retryOrFail(ProducerRecord<byte[], byte[]> record, long until, CompletableFuture<Void> written, int tries, Exception e) {
+        long backoff = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS << Math.min(tries, 4));
+        if (!closed && retriable(e) && System.currentTimeMillis() + backoff < until) {
+            LOG.debug("writing to {} failed ({}); again in {} ms", record.topic(), e.toString(), backoff);
+            try {
+                retries.schedule(() -> attempt(record, until, written, tries + 1), backoff, TimeUnit.MILLISECONDS);
+                return;
+            } catch (RuntimeException rejected) {
+                // closing: fail below
+            }
         }
+        written.completeExceptionally(new UndeliverableReply(record.topic() + ": " + e.getMessage()));
+    }
+
+    /**
+     * A broker outage (timeouts, no leader, not enough replicas) is worth waiting out; a topic the metadata wait
+     * found missing, a record too large or a refused authorization will not heal within a request's life.
+     */
+    static boolean retriable(Throwable e) {
+        if (e instanceof UnknownTopicOrPartitionException || e.getCause() instanceof UnknownTopicOrPartitionException) {
+            return false;
+        }
+        return e instanceof RetriableException;
+    }
+
+    private static String text(ProducerRecord<byte[], byte[]> record, String name) {
+        Header h = record.headers().lastHeader(name);
+        return h == null ? "(none)" : new String(h.value(), StandardCharsets.UTF_8);
     }
 
     private static String tail(String text) {
@@ -149,11 +191,13 @@ public final class ReplySender implements AutoCloseable {
         return new RecordHeader(name, value == null ? new byte[0] : value.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** Stops retrying (writes already scheduled still run, within {@code replyTimeout}), then closes the producer. */
     @Override
     public void close() {
-        failures.shutdown();
+        closed = true;
+        retries.shutdown();
         try {
-            failures.awaitTermination(replyTimeout.toMillis() + 2000, TimeUnit.MILLISECONDS);
+            retries.awaitTermination(replyTimeout.toMillis() + 2000, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -163,7 +207,7 @@ public final class ReplySender implements AutoCloseable {
     /** A record the agent could not hand to Kafka in time. */
     private static final class UndeliverableReply extends Exception {
         UndeliverableReply(String message) {
-            super(message);
+            super(message, null, false, false);
         }
     }
 }
