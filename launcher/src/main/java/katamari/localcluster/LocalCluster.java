@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
@@ -48,6 +49,9 @@ public final class LocalCluster implements AutoCloseable {
     static final List<String> WORKER_OPTIONS = List.of("-XX:+UseSerialGC", "-Xms16m", "-Xmx256m", "-XX:TieredStopAtLevel=1");
     /** Ten JVMs share this machine: a small serial-collected heap each (Kafka and the gateway keep C2). */
     static final List<String> ROLE_OPTIONS = List.of("-XX:+UseSerialGC", "-Xmx256m");
+    /** A dispatcher's work is small and its start is CPU-bound among nine other JVMs: C1 only, as for workers. */
+    static final List<String> DISPATCHER_OPTIONS = List.of("-XX:+UseSerialGC", "-Xmx256m", "-XX:TieredStopAtLevel=1");
+    private static final Path SETSID = Path.of("/usr/bin/setsid");
     private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration STOP_GRACE = Duration.ofSeconds(15);
 
@@ -60,6 +64,11 @@ public final class LocalCluster implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private Consumer<String> progress = line -> { };
+    private final java.util.concurrent.Executor daemonThreads = task -> {
+        Thread t = new Thread(task, "local-cluster-start");
+        t.setDaemon(true);
+        t.start();
+    };
 
     public LocalCluster(ClusterLayout layout) {
         this.layout = layout;
@@ -84,11 +93,19 @@ public final class LocalCluster implements AutoCloseable {
             checkPortsFree();
             step(t0, "starting " + layout.brokers() + " Kafka brokers (KRaft) and " + layout.dispatchers() + " dispatchers; logs in "
                     + layout.dir().resolve("logs"));
-            startAndAwait(t0, List.of(RoleKind.BROKER, RoleKind.DISPATCHER));
+            CompletableFuture<Void> masters = startAll(t0, RoleKind.DISPATCHER);
+            startAll(t0, RoleKind.BROKER).join();
+            // workers and gateways need Kafka to create their reply topics, and join the masters as clients
+            // whenever those are up: starting them now overlaps the CP group's forming with their own start
             step(t0, "starting " + layout.workers() + " workers and " + layout.gateways() + " gateways");
-            startAndAwait(t0, List.of(RoleKind.WORKER, RoleKind.GATEWAY));
+            CompletableFuture<Void> rest = CompletableFuture.allOf(startAll(t0, RoleKind.WORKER), startAll(t0, RoleKind.GATEWAY));
+            masters.join();
+            rest.join();
             awaitServing(t0);
             return this;
+        } catch (CompletionException e) {
+            close();
+            throw e.getCause() instanceof RuntimeException r ? r : e;
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -230,9 +247,18 @@ public final class LocalCluster implements AutoCloseable {
 
     private void add(String name, RoleKind kind, Map<String, Integer> ports, List<String> args, Map<String, String> env, String readyLine) {
         List<String> command = new ArrayList<>();
+        if (Files.isExecutable(SETSID)) {
+            // a session of its own: a terminal's Ctrl-C reaches this process alone, which then stops the roles front
+            // to back, instead of every role at once (setsid execs in place, so the pid stays the JVM's)
+            command.add(SETSID.toString());
+        }
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(HAZELCAST_OPTIONS);
-        command.addAll(kind == RoleKind.WORKER ? WORKER_OPTIONS : ROLE_OPTIONS);
+        command.addAll(switch (kind) {
+            case WORKER -> WORKER_OPTIONS;
+            case DISPATCHER -> DISPATCHER_OPTIONS;
+            default -> ROLE_OPTIONS;
+        });
         command.addAll(layout.javaOptions());
         command.addAll(List.of("-jar", layout.jar().toAbsolutePath().toString()));
         command.addAll(args);
@@ -240,20 +266,15 @@ public final class LocalCluster implements AutoCloseable {
         roles.put(name, new RoleProcess(name, kind, ports, command, env, log, readyLine, line -> progress.accept(line)));
     }
 
-    private void startAndAwait(long t0, List<RoleKind> kinds) {
-        List<RoleProcess> starting = roles.values().stream().filter(r -> kinds.contains(r.kind())).toList();
+    /** Starts every role of {@code kind}; completes when all are ready (in parallel: brokers answer once a majority runs). */
+    private CompletableFuture<Void> startAll(long t0, RoleKind kind) {
+        List<RoleProcess> starting = roles.values().stream().filter(r -> r.kind() == kind).toList();
         starting.forEach(RoleProcess::start);
         writeRolesFile();
-        // in parallel: brokers only answer once a majority of them runs
-        List<CompletableFuture<Void>> ready = starting.stream().map(r -> CompletableFuture.runAsync(() -> {
+        return CompletableFuture.allOf(starting.stream().map(r -> CompletableFuture.runAsync(() -> {
             r.awaitReady(START_TIMEOUT);
             step(t0, r.name() + " ready (pid " + r.snapshot().pid() + ", " + r.snapshot().ports() + ")");
-        })).toList();
-        try {
-            CompletableFuture.allOf(ready.toArray(CompletableFuture[]::new)).join();
-        } catch (java.util.concurrent.CompletionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : e;
-        }
+        }, daemonThreads)).toArray(CompletableFuture[]::new));
     }
 
     /** Every gateway ready, and every configured instance idle somewhere as the masters see it. */
