@@ -96,7 +96,11 @@ class ReplicatedClusterTest {
         int leader;
         try (Admin admin = admin()) {
             admin.createTopics(List.of(new NewTopic(topic, 1, (short) 3))).all().get();
-            leader = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().get(0).leader().id();
+            // the broker that answers the creation may know the topic before the others do
+            TopicDescription d = Awaitility.await("all 3 replicas in sync").atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic),
+                            t -> t.partitions().get(0).isr().size() == 3);
+            leader = d.partitions().get(0).leader().id();
         }
         Set<String> acknowledged = new HashSet<>();
         long gapMs;
