@@ -77,7 +77,7 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /**
-     * Starts every role (brokers with the dispatchers, then workers with the gateways) and returns once every gateway
+     * Starts every role and returns once every gateway
      * is ready and the pools' instances are up, or, if some pool's instances do not come up, with a warning.
      *
      * @param progress told each step as it happens, and afterwards of any role that exits on its own
@@ -91,16 +91,12 @@ public final class LocalCluster implements AutoCloseable {
         long t0 = System.nanoTime();
         try {
             checkPortsFree();
-            step(t0, "starting " + layout.brokers() + " Kafka brokers (KRaft) and " + layout.dispatchers() + " dispatchers; logs in "
-                    + layout.dir().resolve("logs"));
-            CompletableFuture<Void> masters = startAll(t0, RoleKind.DISPATCHER);
-            startAll(t0, RoleKind.BROKER).join();
-            // workers and gateways need Kafka to create their reply topics, and join the masters as clients
-            // whenever those are up: starting them now overlaps the CP group's forming with their own start
-            step(t0, "starting " + layout.workers() + " workers and " + layout.gateways() + " gateways");
-            CompletableFuture<Void> rest = CompletableFuture.allOf(startAll(t0, RoleKind.WORKER), startAll(t0, RoleKind.GATEWAY));
-            masters.join();
-            rest.join();
+            step(t0, "starting " + layout.brokers() + " Kafka brokers (KRaft), " + layout.dispatchers() + " dispatchers, " + layout.workers()
+                    + " workers and " + layout.gateways() + " gateways; logs in " + layout.dir().resolve("logs"));
+            // all at once: workers and gateways wait for Kafka (their reply topics) and join the masters as clients
+            // whenever those are up, so their JVM start overlaps the brokers' quorum and the CP group's forming
+            CompletableFuture.allOf(startAll(t0, RoleKind.BROKER), startAll(t0, RoleKind.DISPATCHER), startAll(t0, RoleKind.WORKER),
+                    startAll(t0, RoleKind.GATEWAY)).join();
             awaitServing(t0);
             return this;
         } catch (CompletionException e) {
