@@ -3,6 +3,7 @@ package katamari.client;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -140,10 +141,15 @@ public final class KatamariClient implements AutoCloseable {
         return createTopic(kafka, topic, Map.of());
     }
 
-    /** {@link #createTopic(KafkaSettings, String)} with topic-level {@code configs}, e.g. the timestamp type. */
+    /**
+     * {@link #createTopic(KafkaSettings, String)} with topic-level {@code configs}, e.g. the timestamp type, over
+     * {@link KafkaSettings#topicConfigs()}.
+     */
     public static boolean createTopic(KafkaSettings kafka, String topic, Map<String, String> configs) {
         try (Admin admin = Admin.create(kafka.clientProperties())) {
-            admin.createTopics(List.of(new NewTopic(topic, 1, kafka.replicationFactor()).configs(configs))).all().get();
+            Map<String, String> all = new HashMap<>(kafka.topicConfigs());
+            all.putAll(configs);
+            admin.createTopics(List.of(new NewTopic(topic, 1, kafka.replicationFactor()).configs(all))).all().get();
             return true;
         } catch (ExecutionException e) {
             if (e.getCause() instanceof TopicExistsException) {

@@ -43,6 +43,10 @@ public record KatamariConfig(KafkaSettings kafka, GatewaySettings gateway, Worke
         return new KatamariConfig(kafka, g, worker, pools, cluster);
     }
 
+    public KatamariConfig withWorker(WorkerSettings w) {
+        return new KatamariConfig(kafka, gateway, w, pools, cluster);
+    }
+
     public KatamariConfig withPools(List<PoolDefinition> p) {
         return new KatamariConfig(kafka, gateway, worker, p, cluster);
     }

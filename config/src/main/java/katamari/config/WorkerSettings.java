@@ -19,6 +19,9 @@ import java.util.List;
  * @param memoryCheck      how often instance memory (RSS) is sampled for pools with {@code maxRssMb}
  * @param allowedCommands  executables (exact paths or names) and directories an instance's {@code argv[0]} must
  *                         match or lie under; empty allows nothing. {@code ${KATAMARI_HOME}} is substituted.
+ * @param id               this agent's worker id, stable across its restarts (null: a random {@code w} + 6 hex digits
+ *                         per start). A restarted agent with the same id is the same worker to the masters: its
+ *                         placement, its reply topic and its place in {@code /cluster} are its own again.
  */
 public record WorkerSettings(
         @JsonSerialize(using = DurationCodec.Writer.class) @JsonDeserialize(using = DurationCodec.Reader.class) Duration launchTimeout,
@@ -30,7 +33,9 @@ public record WorkerSettings(
         @JsonSerialize(using = DurationCodec.Writer.class) @JsonDeserialize(using = DurationCodec.Reader.class) Duration healthyAfter,
         Integer degradedAfter,
         @JsonSerialize(using = DurationCodec.Writer.class) @JsonDeserialize(using = DurationCodec.Reader.class) Duration memoryCheck,
-        List<String> allowedCommands) {
+        List<String> allowedCommands,
+        String id) {
+    private static final String ID_PATTERN = "[a-z0-9][a-z0-9_-]{0,31}";
 
     public WorkerSettings {
         launchTimeout = positive("launchTimeout", launchTimeout, Duration.ofSeconds(20));
@@ -49,6 +54,23 @@ public record WorkerSettings(
         }
         memoryCheck = positive("memoryCheck", memoryCheck, Duration.ofSeconds(1));
         allowedCommands = allowedCommands == null ? List.of() : List.copyOf(allowedCommands);
+        id = id == null || id.isBlank() ? null : id;
+        if (id != null && !id.matches(ID_PATTERN)) {
+            // it names a Kafka topic (katamari.replies.<id>) and instance ids
+            throw new IllegalArgumentException("worker.id must match " + ID_PATTERN + ", was '" + id + "'");
+        }
+    }
+
+    /** Without a worker id: a random one per start. */
+    public WorkerSettings(Duration launchTimeout, Duration replyTimeout, Duration killGrace, Duration pingInterval, Duration pingTimeout,
+                          Duration maxBackoff, Duration healthyAfter, Integer degradedAfter, Duration memoryCheck, List<String> allowedCommands) {
+        this(launchTimeout, replyTimeout, killGrace, pingInterval, pingTimeout, maxBackoff, healthyAfter, degradedAfter, memoryCheck,
+                allowedCommands, null);
+    }
+
+    public WorkerSettings withId(String newId) {
+        return new WorkerSettings(launchTimeout, replyTimeout, killGrace, pingInterval, pingTimeout, maxBackoff, healthyAfter, degradedAfter,
+                memoryCheck, allowedCommands, newId);
     }
 
     private static Duration positive(String name, Duration value, Duration dflt) {

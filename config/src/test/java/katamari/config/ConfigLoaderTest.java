@@ -164,4 +164,32 @@ class ConfigLoaderTest {
         KatamariConfig c = new ConfigLoader(Map.of("KATAMARI_HOME", "/k")).read(dev);
         assertEquals(4, c.pool("echo", "v1").orElseThrow().instances());
     }
+
+    @Test
+    void a_worker_id_and_the_min_isr_of_katamaris_topics_come_from_the_environment() throws IOException {
+        Map<String, String> env = Map.of("KATAMARI_WORKER_ID", "worker-2", "KATAMARI_KAFKA_MIN_INSYNC_REPLICAS", "2");
+        KatamariConfig c = new ConfigLoader(env).read(yaml("kafka:\n  replicationFactor: 3\n"));
+        assertEquals("worker-2", c.worker().id());
+        assertEquals(Map.of("min.insync.replicas", "2"), c.kafka().topicConfigs());
+    }
+
+    @Test
+    void without_a_min_isr_the_brokers_default_applies_and_without_an_id_each_start_picks_one() {
+        KatamariConfig c = new ConfigLoader(Map.of()).read(null);
+        assertEquals(Map.of(), c.kafka().topicConfigs());
+        assertNull(c.worker().id());
+    }
+
+    @Test
+    void a_min_isr_above_the_replication_factor_is_refused_because_no_write_could_succeed() throws IOException {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> new ConfigLoader(Map.of()).read(yaml("kafka:\n  replicationFactor: 1\n  minInsyncReplicas: 2\n")));
+        assertTrue(e.getMessage().contains("kafka.minInsyncReplicas"), e.getMessage());
+    }
+
+    @Test
+    void a_worker_id_that_could_not_name_a_topic_is_refused() throws IOException {
+        ConfigException e = assertThrows(ConfigException.class, () -> new ConfigLoader(Map.of()).read(yaml("worker:\n  id: \"w 1/x\"\n")));
+        assertTrue(e.getMessage().contains("worker.id"), e.getMessage());
+    }
 }

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code bin/katamari}: one launcher for every role and operator command. */
 @Command(name = "katamari", mixinStandardHelpOptions = true, version = "katamari 0.1.0",
         description = "Turns stdin/stdout programs into a fault-tolerant service over Kafka.",
-        subcommands = {DevCommand.class, DispatcherCommand.class, WorkerCommand.class, GatewayCommand.class, CreateTopicCommand.class,
+        subcommands = {DevCommand.class, ClusterCommand.class, BrokerCommand.class, DispatcherCommand.class, WorkerCommand.class, GatewayCommand.class, CreateTopicCommand.class,
                 ChassisCheckCommand.class, BenchCommand.class, RolloutCommand.class})
 public final class Main {
     public static void main(String[] args) {

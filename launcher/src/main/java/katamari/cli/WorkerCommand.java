@@ -26,9 +26,16 @@ final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--metrics-port", description = "serve GET /metrics (Prometheus) on 127.0.0.1 at this port (0: any free port)")
     Integer metricsPort;
 
+    @Option(names = "--worker-id", description = "this agent's id, kept across restarts so a restarted worker is the same worker"
+            + " (overriding worker.id; default: a random one per start)")
+    String workerId;
+
     @Override
     public Integer call() throws Exception {
         KatamariConfig c = cluster.apply(options.load());
+        if (workerId != null) {
+            c = c.withWorker(c.worker().withId(workerId));
+        }
         Roles roles = new Roles();
         WorkerAgent worker = roles.add(new WorkerAgent(c));
         if (metricsPort != null) {

@@ -60,8 +60,9 @@ public final class WorkerAgent implements AutoCloseable {
     private ScheduledExecutorService watch;
     private int nextIndex;
 
+    /** With the configured {@code worker.id}, or a random one for this start when none is configured. */
     public WorkerAgent(KatamariConfig config) {
-        this(config, "w" + UUID.randomUUID().toString().substring(0, 6));
+        this(config, config.worker().id() != null ? config.worker().id() : "w" + UUID.randomUUID().toString().substring(0, 6));
     }
 
     public WorkerAgent(KatamariConfig config, String workerId) {

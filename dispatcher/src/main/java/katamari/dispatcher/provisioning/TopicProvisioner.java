@@ -50,8 +50,9 @@ public final class TopicProvisioner implements AutoCloseable {
     public void provision(Collection<PoolDefinition> pools) {
         List<NewTopic> topics = new ArrayList<>();
         for (PoolDefinition p : pools) {
-            topics.add(new NewTopic(TopicNames.requests(p.name(), p.version()), kafka.partitions(), kafka.replicationFactor()));
-            topics.add(new NewTopic(TopicNames.dead(p.name(), p.version()), 1, kafka.replicationFactor()));
+            topics.add(new NewTopic(TopicNames.requests(p.name(), p.version()), kafka.partitions(), kafka.replicationFactor())
+                    .configs(kafka.topicConfigs()));
+            topics.add(new NewTopic(TopicNames.dead(p.name(), p.version()), 1, kafka.replicationFactor()).configs(kafka.topicConfigs()));
         }
         CreateTopicsResult created = admin.createTopics(topics);
         created.values().forEach((name, future) -> await(future, name, true));

@@ -6,25 +6,32 @@ import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A real single-node Kafka (KRaft, combined broker and controller) running inside this JVM, listening
- * on 127.0.0.1 only, with share groups enabled. It is the broker of the one-box {@code dev} role and
- * of component tests.
+ * A real Kafka node (KRaft, combined broker and controller) running inside this JVM, listening on
+ * 127.0.0.1 only, with share groups enabled. {@link #start} runs a single-node Kafka, the broker of the
+ * one-box {@code dev} role and of component tests; {@link #startNode} runs one node of a replicated
+ * cluster (RF 3, min ISR 2, fast failure detection), one per JVM as an operator would run them.
  *
  * <p>Kafka logs through SLF4J and is chatty at INFO: set the loggers {@code kafka},
  * {@code org.apache.kafka} and {@code state.change.logger} to WARN in the application's logging
@@ -101,15 +108,32 @@ public final class EmbeddedKafka implements AutoCloseable {
         log.info("embedded Kafka on {} stopped", bootstrapServers);
     }
 
+    /**
+     * Formats {@code node.dataDir()} if it is new and starts this node of a replicated cluster. Returns once
+     * its broker answers, which needs a majority of the voters running: start the nodes of a new cluster
+     * together (each call blocks until enough of them are up).
+     *
+     * @throws IllegalStateException if the node does not start or does not answer within a minute
+     */
+    public static EmbeddedKafka startNode(Node node) {
+        Map<String, String> properties = ServerProperties.forNode(node.nodeId(), node.voters(), node.dataDir(), node.brokerPort());
+        properties.putAll(node.overrides());
+        return startOnce(properties, createDirs(node.dataDir()), node.brokerPort(), node.clusterId(), false);
+    }
+
     private static EmbeddedKafka startOnce(Settings settings, Path dataDir, boolean temporary) {
-        long startedAt = System.nanoTime();
         int brokerPort = settings.port() == 0 ? FreePort.pick() : settings.port();
         int controllerPort = FreePort.pickOtherThan(brokerPort);
+        return startOnce(ServerProperties.of(dataDir, brokerPort, controllerPort), dataDir, brokerPort, Uuid.randomUuid().toString(), temporary);
+    }
+
+    private static EmbeddedKafka startOnce(Map<String, String> properties, Path dataDir, int brokerPort, String clusterId, boolean temporary) {
+        long startedAt = System.nanoTime();
         String bootstrap = "127.0.0.1:" + brokerPort;
         // doLog=false: the full config dump is hundreds of INFO lines.
-        KafkaConfig config = new KafkaConfig(ServerProperties.of(dataDir, brokerPort, controllerPort), false);
+        KafkaConfig config = new KafkaConfig(properties, false);
         try {
-            MetadataStorage.formatIfNeeded(config);
+            MetadataStorage.formatIfNeeded(config, clusterId);
         } catch (Exception e) {
             throw new IllegalStateException("cannot format Kafka data dir " + dataDir, e);
         }
@@ -181,6 +205,64 @@ public final class EmbeddedKafka implements AutoCloseable {
             paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException | UncheckedIOException e) {
             log.warn("could not delete Kafka data dir {}", dir, e);
+        }
+    }
+
+    /**
+     * One node of a replicated cluster: every node a combined broker and controller, every controller a
+     * static voter on a fixed port (a static quorum cannot move its controllers, so their ports are part of the
+     * cluster's identity; broker ports may change across restarts).
+     *
+     * @param nodeId     this node's id, one of {@code voters}' keys
+     * @param voters     the controller port on 127.0.0.1 of every node, by node id; 1, 3 or 5 nodes
+     * @param brokerPort this node's broker (client) port on 127.0.0.1
+     * @param dataDir    where this node's topics and metadata live; reused across restarts
+     * @param clusterId  the id a new data dir is formatted with, the same on every node; null derives it from
+     *                   {@code voters}, so nodes started with the same voter list agree without being told
+     * @param overrides  server properties set last, over the ones chosen here (to measure Kafka's defaults, say)
+     */
+    public record Node(int nodeId, Map<Integer, Integer> voters, int brokerPort, Path dataDir, String clusterId,
+                       Map<String, String> overrides) {
+        public Node {
+            voters = Collections.unmodifiableMap(new TreeMap<>(voters));
+            if (!voters.containsKey(nodeId)) {
+                throw new IllegalArgumentException("node id " + nodeId + " is not among the voters " + voters.keySet());
+            }
+            if (voters.size() % 2 == 0) {
+                throw new IllegalArgumentException("a KRaft quorum needs an odd number of voters, got " + voters.size());
+            }
+            for (int port : voters.values()) {
+                checkPort("controller port", port);
+            }
+            checkPort("broker port", brokerPort);
+            if (voters.containsValue(brokerPort)) {
+                throw new IllegalArgumentException("broker port " + brokerPort + " is also a controller port");
+            }
+            if (dataDir == null) {
+                throw new IllegalArgumentException("a cluster node needs a data dir of its own");
+            }
+            clusterId = clusterId != null ? clusterId : derivedClusterId(voters);
+            overrides = overrides == null ? Map.of() : Map.copyOf(overrides);
+        }
+
+        public Node(int nodeId, Map<Integer, Integer> voters, int brokerPort, Path dataDir) {
+            this(nodeId, voters, brokerPort, dataDir, null, null);
+        }
+
+        /** {@code controller.quorum.voters}: {@code id@127.0.0.1:port,...}. */
+        public String quorumVoters() {
+            return voters.entrySet().stream().map(v -> v.getKey() + "@127.0.0.1:" + v.getValue()).collect(Collectors.joining(","));
+        }
+
+        private static void checkPort(String what, int port) {
+            if (port < 1 || port > 65_535) {
+                throw new IllegalArgumentException(what + " must be 1..65535, was " + port);
+            }
+        }
+
+        private static String derivedClusterId(Map<Integer, Integer> voters) {
+            UUID u = UUID.nameUUIDFromBytes(("katamari-kraft:" + voters).getBytes(StandardCharsets.UTF_8));
+            return new Uuid(u.getMostSignificantBits(), u.getLeastSignificantBits()).toString();
         }
     }
 

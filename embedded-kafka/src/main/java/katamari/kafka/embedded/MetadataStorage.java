@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 import kafka.server.KafkaConfig;
-import org.apache.kafka.common.Uuid;
 import org.apache.kafka.metadata.properties.MetaPropertiesEnsemble;
 import org.apache.kafka.metadata.storage.Formatter;
 import org.apache.kafka.server.common.MetadataVersion;
@@ -22,7 +21,7 @@ final class MetadataStorage {
     private MetadataStorage() {}
 
     /** Formats the log dirs of {@code config} unless they already are, so a restart keeps its topics and groups. */
-    static void formatIfNeeded(KafkaConfig config) throws Exception {
+    static void formatIfNeeded(KafkaConfig config, String clusterId) throws Exception {
         // The Formatter's own ignore-formatted mode still insists on the cluster id it was given, which
         // a restart does not know; the server itself verifies the existing meta.properties on startup.
         if (isFormatted(config)) {
@@ -32,7 +31,7 @@ final class MetadataStorage {
         Formatter formatter = new Formatter()
                 .setPrintStream(new PrintStream(out, true, StandardCharsets.UTF_8))
                 .setNodeId(config.nodeId())
-                .setClusterId(Uuid.randomUuid().toString())
+                .setClusterId(clusterId)
                 .setControllerListenerName(config.controllerListenerNames().get(0))
                 .setMetadataLogDirectory(config.metadataLogDir())
                 .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
