@@ -44,6 +44,8 @@ final class Traffic implements AutoCloseable {
     private final AtomicLongArray perSecond = new AtomicLongArray(SECONDS);
     private final long startNanos = System.nanoTime();
     private final List<Thread> callers = new ArrayList<>();
+    private long lastRightNanos = System.nanoTime();
+    private long longestGapNanos;
 
     /** What happened to every request sent so far. */
     record Tally(long sent, long right, long wrong, Map<String, Long> errors, long neverAnswered, long retried) {
@@ -119,6 +121,7 @@ final class Traffic implements AutoCloseable {
         if (r.statusCode() == 200) {
             if (text.equals(body.path("result").asText())) {
                 right.incrementAndGet();
+                answeredNow();
                 int second = (int) ((System.nanoTime() - startNanos) / 1_000_000_000L);
                 if (second < SECONDS) {
                     perSecond.incrementAndGet(second);
@@ -131,6 +134,28 @@ final class Traffic implements AutoCloseable {
         String code = body.path("error").path("code").asText("HTTP " + r.statusCode());
         errors.computeIfAbsent(code, k -> new AtomicLong()).incrementAndGet();
         notes.add(System.currentTimeMillis() + " " + text + ": HTTP " + r.statusCode() + " " + r.body());
+    }
+
+    private synchronized void answeredNow() {
+        long now = System.nanoTime();
+        longestGapNanos = Math.max(longestGapNanos, now - lastRightNanos);
+        lastRightNanos = now;
+    }
+
+    /** From now on, {@link #longestGapMs()} measures the longest time without a right answer. */
+    synchronized void watchGaps() {
+        lastRightNanos = System.nanoTime();
+        longestGapNanos = 0;
+    }
+
+    /** The longest time without a right answer since {@link #watchGaps()}, counting the one going on now. */
+    synchronized long longestGapMs() {
+        return Math.max(longestGapNanos, System.nanoTime() - lastRightNanos) / 1_000_000;
+    }
+
+    /** Seconds since the load began. */
+    double elapsedSeconds() {
+        return (System.nanoTime() - startNanos) / 1e9;
     }
 
     Tally tally() {
@@ -160,19 +185,6 @@ final class Traffic implements AutoCloseable {
                 .atMost(within).pollInterval(Duration.ofMillis(250))
                 .until(() -> rate(3) >= share * baseline);
         return (System.nanoTime() - t0) / 1_000_000;
-    }
-
-    /** Seconds since the load began in which no request was answered right: the longest run of them. */
-    int longestSilenceSince(long sinceNanos) {
-        int from = (int) ((sinceNanos - startNanos) / 1_000_000_000L);
-        int now = (int) ((System.nanoTime() - startNanos) / 1_000_000_000L);
-        int longest = 0;
-        int run = 0;
-        for (int s = Math.max(0, from); s < Math.min(now, SECONDS); s++) {
-            run = perSecond.get(s) == 0 ? run + 1 : 0;
-            longest = Math.max(longest, run);
-        }
-        return longest;
     }
 
     /** The first few error answers and never-answered requests, for a failure message. */
