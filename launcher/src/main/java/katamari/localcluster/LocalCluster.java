@@ -415,6 +415,11 @@ public final class LocalCluster implements AutoCloseable {
             new SecureRandom().nextBytes(bytes);
             String key = HexFormat.of().formatHex(bytes);
             Files.writeString(file, key + "\n");
+            try {
+                Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            } catch (UnsupportedOperationException notPosix) {
+                // the folder's own permissions are all there is
+            }
             return key;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot keep the admin key in " + file, e);
