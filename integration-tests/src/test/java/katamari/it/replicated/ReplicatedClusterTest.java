@@ -20,7 +20,9 @@ import katamari.localcluster.LocalCluster;
 import katamari.localcluster.RoleKind;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -93,6 +95,20 @@ class ReplicatedClusterTest {
             assertTrue(roles.contains("\"" + role.name() + "\"") && roles.contains(String.valueOf(role.pid())), role.name());
         }
         assertEquals(3, cluster.roles(RoleKind.BROKER).size());
+    }
+
+    @Test
+    @Order(1)
+    void katamaris_topics_are_replicated_3_times_and_carry_min_isr_2_set_by_katamari() throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap()))) {
+            for (String topic : List.of(REQUESTS, "katamari.dead.echo.v1", "katamari.replies.gateway-1")) {
+                assertEquals(3, admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().get(0).replicas().size(), topic);
+                ConfigEntry minIsr = admin.describeConfigs(List.of(new ConfigResource(ConfigResource.Type.TOPIC, topic))).all().get()
+                        .values().iterator().next().get("min.insync.replicas");
+                assertEquals("2", minIsr.value(), topic);
+                assertEquals(ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG, minIsr.source(), topic + ": set on the topic, not the broker's default");
+            }
+        }
     }
 
     @Test
