@@ -77,8 +77,11 @@ class ReplicatedClusterTest {
     }
 
     @AfterAll
-    static void stopNodes() {
-        nodes.values().forEach(Process::destroyForcibly);
+    static void stopNodes() throws InterruptedException {
+        for (Process p : nodes.values()) {
+            // before the temporary folder they write into is deleted
+            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
     }
 
     @Test
