@@ -18,7 +18,7 @@ final class ClusterCommand implements Callable<Integer> {
     @Option(names = "--brokers", defaultValue = "3", description = "Kafka nodes, each a combined broker and controller: 1, 3 or 5 (default: ${DEFAULT-VALUE})")
     int brokers;
 
-    @Option(names = "--dispatchers", defaultValue = "3", description = "masters; 3 or more form a CP group of that size (default: ${DEFAULT-VALUE})")
+    @Option(names = "--dispatchers", defaultValue = "3", description = "masters; with 3 or more, 3 of them form the CP group, with fewer it runs in unsafe mode (default: ${DEFAULT-VALUE})")
     int dispatchers;
 
     @Option(names = "--workers", defaultValue = "2", description = "worker agents, ids worker-1, worker-2, ... (default: ${DEFAULT-VALUE})")

@@ -11,7 +11,7 @@ import java.util.Map;
  * metrics {@code base+50..59}.
  *
  * @param brokers      KRaft nodes (combined broker and controller): 1, 3 or 5
- * @param dispatchers  masters; with 3 or more the CP subsystem has that many members (at most 7), with fewer it runs unsafe
+ * @param dispatchers  masters (at most 7); with 3 or more, 3 of them form the CP group, with fewer it runs in unsafe mode
  * @param workers      worker agents, ids {@code worker-1}, {@code worker-2}, ... so a restarted one is the same worker
  * @param gateways     HTTP gateways
  * @param basePort     first port of the block of 60 the cluster uses on 127.0.0.1

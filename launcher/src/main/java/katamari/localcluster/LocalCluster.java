@@ -63,7 +63,8 @@ public final class LocalCluster implements AutoCloseable {
     private final String adminKey;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    private Consumer<String> progress = line -> { };
+    private volatile Consumer<String> progress = line -> { };
+    /** Waits for ready lines; daemons, so an abandoned wait never keeps a JVM alive. */
     private final java.util.concurrent.Executor daemonThreads = task -> {
         Thread t = new Thread(task, "local-cluster-start");
         t.setDaemon(true);
@@ -77,8 +78,8 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /**
-     * Starts every role and returns once every gateway
-     * is ready and the pools' instances are up, or, if some pool's instances do not come up, with a warning.
+     * Starts every role and returns once every gateway is ready and the pools' instances are up (or, if some pool's
+     * instances do not come up, with a warning through {@code progress}).
      *
      * @param progress told each step as it happens, and afterwards of any role that exits on its own
      * @throws IllegalStateException if a port is taken or a role does not start; whatever started is stopped again
@@ -212,7 +213,14 @@ public final class LocalCluster implements AutoCloseable {
         env.put("KATAMARI_CLUSTER_ADMIN_KEY", adminKey);
         // one name per cluster folder and port block: two local clusters never merge
         env.put("KATAMARI_CLUSTER_NAME", "katamari-local-" + layout.basePort());
-        env.put("KATAMARI_CLUSTER_CP_MEMBER_COUNT", String.valueOf(layout.dispatchers() >= 3 ? layout.dispatchers() : 0));
+        if (layout.brokers() < 3) {
+            // the file's RF 3 / min ISR 2 cannot be met by fewer brokers: as the brokers' own defaults do, take what there is
+            env.put("KATAMARI_KAFKA_REPLICATION_FACTOR", String.valueOf(layout.brokers()));
+            env.put("KATAMARI_KAFKA_MIN_INSYNC_REPLICAS", String.valueOf(layout.brokers()));
+        }
+        // 3 CP members whenever there are 3 dispatchers or more (the others are plain members and may lead too):
+        // the file is validated before --members replaces its list of 3, so a larger CP group could not load
+        env.put("KATAMARI_CLUSTER_CP_MEMBER_COUNT", String.valueOf(layout.dispatchers() >= 3 ? 3 : 0));
         List<String> shared = List.of("--config", config.toString(), "--members", members, "--kafka", bootstrap());
         for (int i = 0; i < layout.brokers(); i++) {
             List<String> args = new ArrayList<>(List.of("broker", "--node-id", String.valueOf(i + 1), "--port", String.valueOf(layout.brokerPort(i)),
@@ -415,6 +423,11 @@ public final class LocalCluster implements AutoCloseable {
             new SecureRandom().nextBytes(bytes);
             String key = HexFormat.of().formatHex(bytes);
             Files.writeString(file, key + "\n");
+            try {
+                Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            } catch (UnsupportedOperationException notPosix) {
+                // the folder's own permissions are all there is
+            }
             return key;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot keep the admin key in " + file, e);

@@ -15,6 +15,6 @@ import java.util.Map;
  */
 public record Role(String name, RoleKind kind, Map<String, Integer> ports, long pid, boolean alive, Path log) {
     public Role {
-        ports = Map.copyOf(ports);
+        ports = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(ports));
     }
 }

@@ -6,7 +6,8 @@ import java.util.Map;
 
 /**
  * One node of a test cluster in a JVM of its own, so a test can kill it with SIGKILL:
- * {@code NodeMain <node id> <broker port> <data dir> <id>=<controller port>,...}. Prints {@code ready} once it answers.
+ * {@code NodeMain <node id> <broker port> <data dir> <id>=<controller port>,... [key=value;...]} (the last: server
+ * property overrides). Prints {@code ready} once it answers.
  */
 public final class NodeMain {
     private NodeMain() {}
@@ -17,8 +18,14 @@ public final class NodeMain {
             String[] idPort = v.split("=");
             voters.put(Integer.parseInt(idPort[0]), Integer.parseInt(idPort[1]));
         }
+        Map<String, String> overrides = new LinkedHashMap<>();
+        if (args.length > 4 && !args[4].isBlank()) {
+            for (String kv : args[4].split(";")) {
+                overrides.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+            }
+        }
         EmbeddedKafka node = EmbeddedKafka.startNode(new EmbeddedKafka.Node(
-                Integer.parseInt(args[0]), voters, Integer.parseInt(args[1]), Path.of(args[2])));
+                Integer.parseInt(args[0]), voters, Integer.parseInt(args[1]), Path.of(args[2]), null, overrides));
         Runtime.getRuntime().addShutdownHook(new Thread(node::close));
         System.out.println("ready " + node.bootstrapServers());
         Thread.currentThread().join();

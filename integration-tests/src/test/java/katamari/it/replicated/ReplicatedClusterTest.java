@@ -20,7 +20,9 @@ import katamari.localcluster.LocalCluster;
 import katamari.localcluster.RoleKind;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -96,6 +98,20 @@ class ReplicatedClusterTest {
     }
 
     @Test
+    @Order(1)
+    void katamaris_topics_are_replicated_3_times_and_carry_min_isr_2_set_by_katamari() throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap()))) {
+            for (String topic : List.of(REQUESTS, "katamari.dead.echo.v1", "katamari.replies.gateway-1")) {
+                assertEquals(3, admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().get(0).replicas().size(), topic);
+                ConfigEntry minIsr = admin.describeConfigs(List.of(new ConfigResource(ConfigResource.Type.TOPIC, topic))).all().get()
+                        .values().iterator().next().get("min.insync.replicas");
+                assertEquals("2", minIsr.value(), topic);
+                assertEquals(ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG, minIsr.source(), topic + ": set on the topic, not the broker's default");
+            }
+        }
+    }
+
+    @Test
     @Order(2)
     void answers_resume_after_a_kill_9_of_the_broker_leading_the_request_partition() throws Exception {
         int leader = leaderOf(REQUESTS);
@@ -113,11 +129,37 @@ class ReplicatedClusterTest {
             System.out.printf("CLUSTER first answer %d ms after kill -9 of %s (%s); %s%n", gapMs, cluster.brokerName(leader),
                     Boolean.getBoolean("katamari.it.kafkaDefaults") ? "Kafka's default failure detection" : "shipped settings", callers);
             assertEquals(0, callers.wrong(), "no answer is someone else's");
-            assertTrue(gapMs < 15_000, "answers resumed " + gapMs + " ms after the kill");
+            if (!Boolean.getBoolean("katamari.it.kafkaDefaults")) {
+                // the target is 5 s; 8 s leaves a loaded CI box room and still fails with Kafka's defaults (9-12 s)
+                assertTrue(gapMs < 8_000, "answers resumed " + gapMs + " ms after the kill");
+            }
         }
         cluster.restart(cluster.brokerName(leader));
         Http.Response r = Http.post(cluster.gatewayUrls().get(0) + "/pools/echo/echo", "{\"text\":\"after restart\"}");
         assertEquals("after restart", r.body().path("result").asText(), r.body().toString());
+    }
+
+    @Test
+    @Order(3)
+    void a_worker_killed_and_restarted_with_its_configured_id_comes_back_as_itself() {
+        cluster.kill9("worker-1");
+        Awaitility.await("the masters evict worker-1").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .until(() -> workerIds().equals(java.util.Set.of("worker-2")));
+        cluster.restart("worker-1");
+        Awaitility.await("worker-1 is back, and no other id").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                .until(() -> workerIds().equals(java.util.Set.of("worker-1", "worker-2")));
+        Awaitility.await("echo answers through the gateway").atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                .until(() -> "still here".equals(Http.post(cluster.gatewayUrls().get(1) + "/pools/echo/echo", "{\"text\":\"still here\"}")
+                        .body().path("result").asText()));
+    }
+
+    private static java.util.Set<String> workerIds() {
+        var view = cluster.clusterView();
+        java.util.Set<String> ids = new java.util.TreeSet<>();
+        if (view != null) {
+            view.path("workers").forEach(w -> ids.add(w.path("id").asText()));
+        }
+        return ids;
     }
 
     private static int leaderOf(String topic) throws Exception {
