@@ -331,25 +331,43 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
+    private static void closeQuietly(AutoCloseable part) {
+        if (part == null) {
+            return;
+        }
+        try {
+            part.close();
+        } catch (Exception e) {
+            LOG.warn("stopping {} failed: {}", part.getClass().getSimpleName(), e.toString());
+        }
+    }
+
     /** A master unlocks on the way out, so a standby takes over at once rather than after the session TTL. */
     @Override
     public void close() {
         if (state.getAndSet(State.CLOSED) != State.STARTED) {
             return;
         }
-        election.close();
-        beats.shutdownNow();
-        master.close();
-        admin.close();
-        try {
-            hz.<String, String>getReplicatedMap(ClusterMaps.MASTERS).remove(cluster.self());
-        } catch (RuntimeException e) {
-            LOG.debug("cannot remove own master entry: {}", e.toString());
+        // a start that failed half way leaves some parts unmade: close what exists
+        closeQuietly(election);
+        if (beats != null) {
+            beats.shutdownNow();
         }
-        mirrors.close();
-        provisioner.close();
-        journal.close();
-        hz.shutdown();
+        closeQuietly(master);
+        closeQuietly(admin);
+        if (hz != null) {
+            try {
+                hz.<String, String>getReplicatedMap(ClusterMaps.MASTERS).remove(cluster.self());
+            } catch (RuntimeException e) {
+                LOG.debug("cannot remove own master entry: {}", e.toString());
+            }
+        }
+        closeQuietly(mirrors);
+        closeQuietly(provisioner);
+        closeQuietly(journal);
+        if (hz != null) {
+            hz.shutdown();
+        }
         LOG.info("dispatcher {} stopped", cluster.self());
     }
 }

@@ -181,6 +181,11 @@ public final class LocalCluster implements AutoCloseable {
         return adminKey;
     }
 
+    /** The cluster's name (Hazelcast's, and the metadata journal's): one per port block, so two local clusters never merge. */
+    public String clusterName() {
+        return "katamari-local-" + layout.basePort();
+    }
+
     public Path rolesFile() {
         return layout.dir().resolve("roles.json");
     }
@@ -212,7 +217,7 @@ public final class LocalCluster implements AutoCloseable {
         env.put("KATAMARI_HOME", layout.home().toAbsolutePath().toString());
         env.put("KATAMARI_CLUSTER_ADMIN_KEY", adminKey);
         // one name per cluster folder and port block: two local clusters never merge
-        env.put("KATAMARI_CLUSTER_NAME", "katamari-local-" + layout.basePort());
+        env.put("KATAMARI_CLUSTER_NAME", clusterName());
         if (layout.brokers() < 3) {
             // the file's RF 3 / min ISR 2 cannot be met by fewer brokers: as the brokers' own defaults do, take what there is
             env.put("KATAMARI_KAFKA_REPLICATION_FACTOR", String.valueOf(layout.brokers()));

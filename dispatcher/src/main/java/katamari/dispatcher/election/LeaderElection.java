@@ -110,7 +110,21 @@ public final class LeaderElection implements AutoCloseable {
     }
 
     private void run() {
-        FencedLock lock = hz.getCPSubsystem().getLock(ClusterMaps.MASTER_LOCK);
+        FencedLock lock = null;
+        while (lifecycle.get() == Lifecycle.RUNNING && lock == null) {
+            try {
+                // waits for the CP group: a dispatcher restarted before its peers waits here, not in its start
+                lock = hz.getCPSubsystem().getLock(ClusterMaps.MASTER_LOCK);
+            } catch (HazelcastInstanceNotActiveException e) {
+                return;
+            } catch (RuntimeException e) {
+                LOG.info("election on {} waits for the CP group: {}", settings.self(), e.toString());
+                sleep(TICK);
+            }
+        }
+        if (lock == null) {
+            return;
+        }
         while (lifecycle.get() == Lifecycle.RUNNING) {
             try {
                 long fence = fence();

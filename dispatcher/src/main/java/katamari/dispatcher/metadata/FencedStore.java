@@ -35,15 +35,27 @@ public final class FencedStore {
 
     private final HazelcastInstance hz;
     private final MetadataJournal journal;
-    private final IAtomicLong fence;
+    private volatile IAtomicLong fence;
     private final Duration checkTimeout;
     private final AtomicLong refused = new AtomicLong();
 
     public FencedStore(HazelcastInstance hz, MetadataJournal journal, Duration checkTimeout) {
         this.hz = hz;
         this.journal = journal;
-        this.fence = hz.getCPSubsystem().getAtomicLong(ClusterMaps.FENCE);
         this.checkTimeout = checkTimeout;
+    }
+
+    /**
+     * The CP fence, looked up on first use: the lookup waits for the CP group, which a dispatcher restarted before
+     * its peers cannot reach yet, and it must still start (its admin API answers, its election waits).
+     */
+    private IAtomicLong fence() {
+        IAtomicLong f = fence;
+        if (f == null) {
+            f = hz.getCPSubsystem().getAtomicLong(ClusterMaps.FENCE);
+            fence = f;
+        }
+        return f;
     }
 
     /**
@@ -58,9 +70,9 @@ public final class FencedStore {
     public long advance(long lockFence) {
         long floor = journal.read().fence();
         while (true) {
-            long current = fence.get();
+            long current = fence().get();
             long next = Math.max(lockFence, Math.max(current, floor) + 1);
-            if (fence.compareAndSet(current, next)) {
+            if (fence().compareAndSet(current, next)) {
                 journal.recordFence(next);
                 return next;
             }
@@ -70,7 +82,7 @@ public final class FencedStore {
     /** The current fence, as the CP group knows it; fails when it cannot be confirmed within the timeout. */
     public long currentFence() {
         try {
-            return fence.getAsync().toCompletableFuture().get(checkTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            return fence().getAsync().toCompletableFuture().get(checkTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             throw new IllegalStateException("the CP group did not confirm the fence within " + checkTimeout.toMillis() + " ms");
         } catch (ExecutionException e) {

@@ -186,9 +186,9 @@ public final class MetadataJournal implements AutoCloseable {
         p.put("request.timeout.ms", String.valueOf(Math.min(timeout.toMillis(), 10_000)));
         try (Admin admin = Admin.create(p)) {
             // one partition: the journal is small and must be read in the order it was written
-            NewTopic t = new NewTopic(topic, 1, kafka.replicationFactor()).configs(Map.of(
-                    "cleanup.policy", "compact",
-                    "min.insync.replicas", String.valueOf(Math.min(2, kafka.replicationFactor()))));
+            Map<String, String> configs = new HashMap<>(kafka.topicConfigs()); // kafka.minInsyncReplicas, as on every Katamari topic
+            configs.put("cleanup.policy", "compact");
+            NewTopic t = new NewTopic(topic, 1, kafka.replicationFactor()).configs(configs);
             admin.createTopics(List.of(t)).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             LOG.info("created the metadata journal {}", topic);
         } catch (ExecutionException e) {

@@ -10,12 +10,14 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewPartitionReassignment;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.ElectionType;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.config.ConfigResource;
 import org.awaitility.Awaitility;
 
 /** What a fault test asks the brokers: who leads what, and moving a leadership where the test wants it. */
@@ -72,9 +74,16 @@ final class Brokers implements AutoCloseable {
                 });
     }
 
-    /** Topics whose name starts with {@code prefix}. */
-    List<String> topics(String prefix) {
-        return get(admin.listTopics().names()).stream().filter(t -> t.startsWith(prefix)).sorted().toList();
+    /** How many replicas partition 0 of {@code topic} has. */
+    int replicas(String topic) {
+        return partition(topic).replicas().size();
+    }
+
+    /** A config of {@code topic} as set on the topic itself, or null when it only has the broker's default. */
+    String topicConfig(String topic, String name) {
+        ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        ConfigEntry e = get(admin.describeConfigs(List.of(r)).all()).get(r).get(name);
+        return e == null || e.source() != ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG ? null : e.value();
     }
 
     private TopicPartitionInfo partition(String topic) {

@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -45,6 +46,7 @@ final class DirectTraffic implements AutoCloseable {
     private final Map<String, CompletableFuture<Void>> resolved = new ConcurrentHashMap<>();
     private final AtomicLong sendFailed = new AtomicLong();
     private final List<Thread> threads = new ArrayList<>();
+    private final CountDownLatch positioned = new CountDownLatch(1);
 
     /** What happened to every request this client sent. */
     record Tally(long sent, long replied, long duplicates, long deadLettered, long unresolved, long sendFailed) {}
@@ -72,8 +74,18 @@ final class DirectTraffic implements AutoCloseable {
         }
     }
 
+    /** Starts the reader, and the lanes once it reads from the end of both topics: no early answer goes unseen. */
     DirectTraffic start() {
-        threads.forEach(Thread::start);
+        threads.get(0).start();
+        try {
+            if (!positioned.await(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the reply reader did not reach the end of " + replyTopic + " within 30 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        threads.subList(1, threads.size()).forEach(Thread::start);
         return this;
     }
 
@@ -115,6 +127,7 @@ final class DirectTraffic implements AutoCloseable {
             c.assign(parts);
             c.seekToEnd(parts);
             parts.forEach(c::position); // fixes the starting point before the first request goes out
+            positioned.countDown();
             while (running.get() || !allResolved()) {
                 for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(100))) {
                     String id = header(r, HeaderNames.ID);
