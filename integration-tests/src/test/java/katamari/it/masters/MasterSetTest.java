@@ -163,6 +163,24 @@ class MasterSetTest {
     }
 
     @Test
+    void after_a_scale_down_the_cluster_view_counts_only_what_runs() {
+        String pool = "s" + UUID.randomUUID().toString().substring(0, 6);
+        assertEquals(201, Admin.call("PUT", admin(0) + "/pools/" + pool + "/v1", KEY, echoBody(3)).status());
+        Awaitility.await("3 instances run").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                .until(() -> viewOf(pool).path("available").asInt() == 3);
+        assertEquals(200, Admin.call("PUT", admin(0) + "/pools/" + pool + "/v1", KEY, echoBody(1)).status());
+        // before, the two stopped instances kept counting as running until the worker's next placement change
+        Awaitility.await("the view counts the 1 instance that runs").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .until(() -> viewOf(pool).path("running").asInt() == 1 && viewOf(pool).path("stopping").asInt() == 0);
+        assertEquals(200, Admin.call("DELETE", admin(0) + "/pools/" + pool, KEY, null).status());
+    }
+
+    /** The pool's only version in {@code GET /cluster}. */
+    private static JsonNode viewOf(String pool) {
+        return Admin.call("GET", admin(0) + "/cluster", KEY, null).body().path("pools").path(pool).path(0);
+    }
+
+    @Test
     void the_admin_api_needs_the_key() {
         Admin.Reply none = Admin.call("GET", admin(0) + "/cluster", null, null);
         assertEquals(401, none.status());
