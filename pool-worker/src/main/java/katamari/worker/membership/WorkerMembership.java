@@ -113,11 +113,18 @@ public final class WorkerMembership implements AutoCloseable {
     }
 
     private void requestReconcile() {
+        if (state.get() != State.STARTED) {
+            return; // a placement that arrives while the agent stops changes nothing
+        }
         if (reconcilePending.compareAndSet(false, true)) {
-            work.execute(() -> {
-                reconcilePending.set(false);
-                reconcile();
-            });
+            try {
+                work.execute(() -> {
+                    reconcilePending.set(false);
+                    reconcile();
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                LOG.debug("not reconciling: the agent is stopping");
+            }
         }
     }
 
