@@ -169,10 +169,14 @@ class FailoverTest {
 
         ProcessCluster.Leader leader = cluster.leader();
         assertTrue(leader.fence() > fenceBefore, "the new master set's fence " + leader.fence() + " is above the old one's " + fenceBefore);
-        JsonNode c = cluster.cluster(0);
-        assertEquals(7, versionOf(c, "v1").path("weight").asInt(), c.path("pools").toString());
-        assertEquals(0, versionOf(c, "v2").path("weight").asInt(), c.path("pools").toString());
-        assertTrue(c.path("drained").toString().contains("wgone"), "the drain is kept: " + c.path("drained"));
+        // the new master restores the journal right after it wins; the view shows it once the maps are written
+        Awaitility.await("the restored pools, weights and drains").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .ignoreExceptions().untilAsserted(() -> {
+                    JsonNode c = cluster.cluster(0);
+                    assertEquals(7, versionOf(c, "v1").path("weight").asInt(), c.path("pools").toString());
+                    assertEquals(0, versionOf(c, "v2").path("weight").asInt(), c.path("pools").toString());
+                    assertTrue(c.path("drained").toString().contains("wgone"), "the drain is kept: " + c.path("drained"));
+                });
 
         // a new version and a weight change after the restart take effect on the worker and gateway that stayed up
         assertEquals(201, Admin.call("PUT", cluster.adminUrl(0) + "/pools/echo/v3", ProcessCluster.KEY, echoVersion(0)).status());

@@ -177,7 +177,9 @@ class ReplicatedClusterTest {
         }, () -> dispatchers.forEach(cluster.local()::restart), 5_000);
 
         // a new version and a weight change, made after the restart, take effect on the workers and gateways that stayed up
-        assertEquals(201, cluster.admin("PUT", "/pools/echo/v2", echoVersion()).status());
+        // the admin API answers 503 (not_leader, with Retry-After) until the new master set has elected; then it takes the change
+        Awaitility.await("the new masters take a new version").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                .until(() -> cluster.admin("PUT", "/pools/echo/v2", echoVersion()).status(), s -> s == 201 || s == 200);
         for (String gateway : cluster.local().gatewayUrls()) {
             Awaitility.await("echo/v2 answers through " + gateway).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
                     .until(() -> Http.post(gateway + "/pools/echo/echo?version=v2", "{\"text\":\"v2\"}").status() == 200);
