@@ -1,5 +1,7 @@
 package katamari.cluster;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import com.hazelcast.client.HazelcastClient;
 import com.hazelcast.client.config.ClientConfig;
 import com.hazelcast.client.config.ClientConnectionStrategyConfig;
@@ -27,7 +29,14 @@ public final class HazelcastSetup {
         c.setInstanceName("katamari-dispatcher-" + s.host() + "-" + s.port());
         NetworkConfig n = c.getNetworkConfig();
         n.setPort(s.port()).setPortAutoIncrement(false);
-        n.getInterfaces().setEnabled(true).addInterface(s.host());
+        // Hazelcast's interface list takes IP addresses only; a host name (a container's, dispatcher-1 in compose) is
+        // bound by its address and advertised by its name, so every member and client sees the address the master
+        // list names (a dispatcher finds its own priority by that string, and the election matches members by it)
+        String ip = ipOf(s.host());
+        n.getInterfaces().setEnabled(true).addInterface(ip);
+        if (!ip.equals(s.host())) {
+            n.setPublicAddress(s.host() + ":" + s.port());
+        }
         JoinConfig join = n.getJoin();
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);
@@ -56,6 +65,14 @@ public final class HazelcastSetup {
         // the master lock is not reentrant: one election thread holds it once
         cp.addLockConfig(new FencedLockConfig(ClusterMaps.MASTER_LOCK, 1));
         return c;
+    }
+
+    private static String ipOf(String host) {
+        try {
+            return InetAddress.getByName(host).getHostAddress();
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("cluster.host '" + host + "' does not resolve: " + e.getMessage(), e);
+        }
     }
 
     public static HazelcastInstance startMember(ClusterSettings s) {
