@@ -23,8 +23,12 @@ final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--standalone", description = "run the config file's pools without a cluster (no Hazelcast, no master)")
     boolean standalone;
 
-    @Option(names = "--metrics-port", description = "serve GET /metrics (Prometheus) on 127.0.0.1 at this port (0: any free port)")
+    @Option(names = "--metrics-port", description = "serve GET /metrics and /readyz at this port (0: any free port)")
     Integer metricsPort;
+
+    @Option(names = "--metrics-host", defaultValue = "127.0.0.1",
+            description = "the interface the metrics port binds (default ${DEFAULT-VALUE}; 0.0.0.0 in a container, so Prometheus can scrape it)")
+    String metricsHost;
 
     @Option(names = "--worker-id", description = "this agent's id, kept across restarts so a restarted worker is the same worker"
             + " (overriding worker.id; default: a random one per start)")
@@ -40,7 +44,7 @@ final class WorkerCommand implements Callable<Integer> {
         WorkerAgent worker = roles.add(new WorkerAgent(c));
         if (metricsPort != null) {
             WorkerMetrics metrics = roles.add(new WorkerMetrics(worker));
-            System.out.println("worker metrics on http://127.0.0.1:" + metrics.serve("127.0.0.1", metricsPort) + "/metrics");
+            System.out.println("worker metrics on http://" + metricsHost + ":" + metrics.serve(metricsHost, metricsPort) + "/metrics");
         }
         if (standalone) {
             worker.start();

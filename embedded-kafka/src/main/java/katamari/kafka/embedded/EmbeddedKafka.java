@@ -116,9 +116,19 @@ public final class EmbeddedKafka implements AutoCloseable {
      * @throws IllegalStateException if the node does not start or does not answer within a minute
      */
     public static EmbeddedKafka startNode(Node node) {
+        Map<String, String> properties = serverProperties(node);
+        return startOnce(properties, createDirs(node.dataDir()), node.brokerPort(), node.clusterId(), false);
+    }
+
+    /**
+     * The server properties {@link #startNode} runs {@code node} with: what a replicated cluster needs (replication,
+     * share groups, failure detection), listeners on 127.0.0.1 and this box's thread tuning. Other deployments of
+     * the same cluster (docker/compose.yaml) are checked against it.
+     */
+    public static Map<String, String> serverProperties(Node node) {
         Map<String, String> properties = ServerProperties.forNode(node.nodeId(), node.voters(), node.dataDir(), node.brokerPort());
         properties.putAll(node.overrides());
-        return startOnce(properties, createDirs(node.dataDir()), node.brokerPort(), node.clusterId(), false);
+        return properties;
     }
 
     private static EmbeddedKafka startOnce(Settings settings, Path dataDir, boolean temporary) {
