@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -32,6 +33,9 @@ final class AdminMetrics {
         registry.config().commonTags("dispatcher", self);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
+        // two of Micrometer's processor meters break Prometheus naming (promtool: "process_cpu_time_ns_total", a unit
+        // abbreviated; "system_cpu_count", a _count suffix on a gauge); process_cpu_usage and system_cpu_usage stay
+        registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time") || id.getName().equals("system.cpu.count")));
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
     }
@@ -57,11 +61,31 @@ final class AdminMetrics {
         return registry.scrape();
     }
 
+    /** HELP text of every gauge (promtool and Prometheus users expect one). */
+    private static final Map<String, String> HELP = Map.ofEntries(
+            Map.entry("katamari.dispatcher.leader", "1 when this dispatcher is the master"),
+            Map.entry("katamari.dispatcher.fence", "the fence of this dispatcher's term as master, 0 when it does not lead"),
+            Map.entry("katamari.dispatcher.stale.writes.refused", "metadata writes this dispatcher refused because its fence was stale"),
+            Map.entry("katamari.cluster.workers", "worker agents registered with the masters"),
+            Map.entry("katamari.cluster.workers.unhealthy", "worker agents that report an intake which cannot fetch"),
+            Map.entry("katamari.cluster.version.weight", "routing weight of the pool-version"),
+            Map.entry("katamari.cluster.version.instances", "instances the pool-version should run"),
+            Map.entry("katamari.cluster.version.running", "instances of the pool-version that run, as the workers report them"),
+            Map.entry("katamari.cluster.version.available", "instances of the pool-version idle and ready"),
+            Map.entry("katamari.cluster.version.in.use", "instances of the pool-version running a request"),
+            Map.entry("katamari.cluster.version.stopping", "instances of the pool-version finishing their last request before they stop"),
+            Map.entry("katamari.cluster.version.unplaced", "instances of the pool-version no worker has room for"),
+            Map.entry("katamari.cluster.version.restarts", "restarts of the pool-version's instances since their workers started"),
+            Map.entry("katamari.cluster.version.requests", "requests the live gateways answered for the pool-version since they started"),
+            Map.entry("katamari.cluster.version.failures", "requests the live gateways answered with an error since they started"),
+            Map.entry("katamari.cluster.version.pending", "calls waiting for a reply at the live gateways"));
+
     private void gauge(Map<String, Double> now, String name, Tags tags, double value) {
         String key = name + tags;
         now.put(key, value);
         if (registered.add(key)) {
-            Gauge.builder(name, () -> values.getOrDefault(key, Double.NaN)).tags(tags).register(registry);
+            Gauge.builder(name, () -> values.getOrDefault(key, Double.NaN)).description(HELP.getOrDefault(name, name))
+                    .tags(tags).register(registry);
         }
     }
 

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.core.instrument.distribution.ValueAtPercentile;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -63,6 +64,9 @@ public final class GatewayStats implements AutoCloseable {
         registry.config().commonTags("gateway", gatewayId);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
+        // two of Micrometer's processor meters break Prometheus naming (promtool: "process_cpu_time_ns_total", a unit
+        // abbreviated; "system_cpu_count", a _count suffix on a gauge); process_cpu_usage and system_cpu_usage stay
+        registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time") || id.getName().equals("system.cpu.count")));
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
     }
@@ -85,10 +89,14 @@ public final class GatewayStats implements AutoCloseable {
             Gauge.builder("katamari.gateway.pending", () -> backpressure.pending(key))
                     .description("calls waiting for a reply at this gateway").tags(tags).register(registry);
             if (workers != null) {
-                Gauge.builder("katamari.instances.available", () -> counts(key).available()).tags(tags).register(registry);
-                Gauge.builder("katamari.instances.busy", () -> counts(key).busy()).tags(tags).register(registry);
-                Gauge.builder("katamari.instances.running", () -> counts(key).running()).tags(tags).register(registry);
-                Gauge.builder("katamari.instances.restarts", () -> counts(key).restarts()).tags(tags).register(registry);
+                Gauge.builder("katamari.instances.available", () -> counts(key).available())
+                        .description("instances idle and ready for a request, from the workers' heartbeats").tags(tags).register(registry);
+                Gauge.builder("katamari.instances.busy", () -> counts(key).busy())
+                        .description("instances running a request, from the workers' heartbeats").tags(tags).register(registry);
+                Gauge.builder("katamari.instances.running", () -> counts(key).running())
+                        .description("instances alive (idle, busy or restarting), from the workers' heartbeats").tags(tags).register(registry);
+                Gauge.builder("katamari.instances.restarts", () -> counts(key).restarts())
+                        .description("restarts of the pool-version's instances since their workers started").tags(tags).register(registry);
             }
             Gauge.builder("katamari.queue.depth", () -> depths.getOrDefault(key, -1L) < 0 ? Double.NaN : depths.get(key))
                     .description("records of the request topic not yet acknowledged by the share group (NaN: unknown)")

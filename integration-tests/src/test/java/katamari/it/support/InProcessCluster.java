@@ -76,6 +76,10 @@ public final class InProcessCluster implements AutoCloseable {
         return "http://127.0.0.1:" + gateway.port() + path;
     }
 
+    public WorkerAgent worker() {
+        return worker;
+    }
+
     public Gateway gateway() {
         return gateway;
     }

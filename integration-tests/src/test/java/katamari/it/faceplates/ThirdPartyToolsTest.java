@@ -1,0 +1,102 @@
+package katamari.it.faceplates;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import katamari.it.support.Http;
+import katamari.it.support.InProcessCluster;
+import katamari.it.support.Katamari;
+import katamari.topics.WireCodec;
+import katamari.worker.metrics.WorkerMetrics;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What Katamari serves, read by the tools its users point at it, which nobody here wrote: Prometheus's
+ * {@code promtool check metrics} on every role's {@code /metrics}, and {@code redocly lint} on {@code /openapi.json}.
+ */
+class ThirdPartyToolsTest {
+    private static InProcessCluster cluster;
+    private static WorkerMetrics workerMetrics;
+    private static int workerPort;
+    @TempDir
+    static Path work;
+
+    @BeforeAll
+    static void start() throws Exception {
+        cluster = InProcessCluster.start(Katamari.gateway(java.time.Duration.ofSeconds(20)));
+        assertTrue(cluster.admin("PUT", "/pools/tools/v1", InProcessCluster.poolBody(Katamari.echoCommand(), 1, 1)).status() / 100 == 2);
+        cluster.awaitAvailable("tools", "v1", 1);
+        assertEquals(200, Http.post(cluster.url("/pools/tools/echo"), "{\"text\":\"x\"}").status()); // every meter exists
+        workerMetrics = new WorkerMetrics(cluster.worker());
+        workerPort = workerMetrics.serve("127.0.0.1", 0);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (workerMetrics != null) {
+            workerMetrics.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void promtool_accepts_the_gateways_metrics() throws Exception {
+        assertPromtoolAccepts(Http.text(Http.get(cluster.url("/metrics"))));
+    }
+
+    @Test
+    void promtool_accepts_the_dispatchers_metrics() throws Exception {
+        assertPromtoolAccepts(Http.text(Http.get(cluster.adminUrl() + "/metrics", "Katamari-Admin-Key", InProcessCluster.ADMIN_KEY)));
+    }
+
+    @Test
+    void promtool_accepts_the_workers_metrics() throws Exception {
+        assertPromtoolAccepts(Http.text(Http.get("http://127.0.0.1:" + workerPort + "/metrics")));
+    }
+
+    @Test
+    void redocly_lint_finds_no_error_in_the_api_description_and_every_operation_has_an_id() throws Exception {
+        String openapi = Http.text(Http.get(cluster.url("/openapi.json")));
+        Path file = Files.writeString(work.resolve("openapi.json"), openapi);
+        Path redocly = Katamari.HOME.resolve(".katamari/tools/node_modules/.bin/redocly");
+        assertTrue(Files.isExecutable(redocly), "redocly is installed by bin/test (npm) at " + redocly);
+        Result r = run(null, redocly.toString(), "lint", file.toString());
+        assertEquals(0, r.code(), r.output());
+        JsonNode paths = WireCodec.parse(openapi).path("paths");
+        paths.fields().forEachRemaining(p -> p.getValue().fields().forEachRemaining(op ->
+                assertTrue(op.getValue().hasNonNull("operationId"), op.getKey() + " " + p.getKey() + " has no operationId")));
+    }
+
+    private static void assertPromtoolAccepts(String metrics) throws Exception {
+        assertTrue(metrics.contains("# HELP"), "a Prometheus text page: " + metrics.substring(0, Math.min(200, metrics.length())));
+        Result r = run(metrics, "promtool", "check", "metrics");
+        assertEquals(0, r.code(), "promtool check metrics: " + r.output());
+    }
+
+    private record Result(int code, String output) {}
+
+    private static Result run(String stdin, String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).directory(work.toFile()).start();
+        if (stdin != null) {
+            p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+        }
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException(String.join(" ", command) + " did not finish within 120 s");
+        }
+        return new Result(p.exitValue(), out);
+    }
+}
