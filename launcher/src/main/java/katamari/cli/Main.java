@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "katamari", mixinStandardHelpOptions = true, version = "katamari 0.1.0",
         description = "Turns stdin/stdout programs into a fault-tolerant service over Kafka.",
         subcommands = {DevCommand.class, ClusterCommand.class, BrokerCommand.class, DispatcherCommand.class, WorkerCommand.class, GatewayCommand.class, CreateTopicCommand.class,
-                ChassisCheckCommand.class, BenchCommand.class, RolloutCommand.class})
+                ChassisCheckCommand.class, BenchCommand.class, RolloutCommand.class, StatusCommand.class})
 public final class Main {
     public static void main(String[] args) {
         int code = new CommandLine(new Main())
