@@ -12,7 +12,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import katamari.chassis.protocol.ChassisMessage;
-import katamari.client.RecordHeaders;
 import katamari.chassis.protocol.ChassisMessage.Call;
 import katamari.chassis.protocol.ChassisMessage.Failure;
 import katamari.chassis.protocol.ChassisMessage.MethodSpec;
@@ -22,10 +21,11 @@ import katamari.config.WorkerSettings;
 import katamari.topics.ErrorCode;
 import katamari.topics.HeaderNames;
 import katamari.topics.KatamariError;
-import katamari.topics.MalformedRecordException;
+import katamari.topics.KafkaRecords;
+import katamari.topics.MalformedRequestException;
 import katamari.topics.Reply;
 import katamari.topics.Request;
-import katamari.topics.WireCodec;
+import katamari.topics.RequestEnvelope;
 import katamari.worker.InstanceStatus;
 import katamari.worker.InstanceStatus.State;
 import katamari.worker.reply.ReplySender;
@@ -431,30 +431,41 @@ public final class InstanceSlot implements Runnable {
      */
     private Running begin(Work work, Instance i) {
         ConsumerRecord<byte[], byte[]> record = work.record;
-        String id = RecordHeaders.text(record, HeaderNames.ID);
-        String replyTo = RecordHeaders.text(record, HeaderNames.REPLY_TO);
-        long deadline = deadline(record);
-        int delivery = record.deliveryCount().map(Short::intValue).orElse(1);
-        Request request;
+        RequestEnvelope envelope;
         try {
-            request = WireCodec.decodeRequest(record.value());
-        } catch (MalformedRecordException e) {
-            answer(record, id, replyTo, error(ErrorCode.BAD_REQUEST, e.getMessage()));
+            envelope = KafkaRecords.fromRecord(record);
+        } catch (MalformedRequestException e) {
+            refuse(record, e);
             complete(work, AcknowledgeType.ACCEPT);
             return null;
         }
+        long deadline = envelope.deadlineOr(record.timestamp() + pool.timeout().toMillis());
+        int delivery = record.deliveryCount().map(Short::intValue).orElse(1);
+        Request request = envelope.request();
         KatamariError early = System.currentTimeMillis() >= deadline
                 ? error(ErrorCode.TIMEOUT, "the deadline passed before an instance was free")
                 : validate(i, request);
         if (early != null) {
-            answer(record, id, replyTo, early);
+            answer(record, envelope.id(), envelope.replyTo(), deadline, early);
             complete(work, AcknowledgeType.ACCEPT);
             return null;
         }
-        String callId = id != null ? id : "r-" + record.partition() + "-" + record.offset();
+        String callId = envelope.id() != null ? envelope.id() : "r-" + record.partition() + "-" + record.offset();
         CompletableFuture<ChassisMessage> answer = i.call(new Call(callId, request.method(), request.args(), deadline));
         served++;
-        return new Running(work, id, replyTo, callId, deadline, delivery, i, answer);
+        return new Running(work, envelope.id(), envelope.replyTo(), callId, deadline, delivery, i, answer);
+    }
+
+    /** A record that is not a request: answered {@code bad_request} where the caller can be reached, else dead-lettered or logged. */
+    private void refuse(ConsumerRecord<byte[], byte[]> record, MalformedRequestException e) {
+        if (e.canReply()) {
+            answer(record, e.id(), e.replyTo(), record.timestamp() + pool.timeout().toMillis(), error(ErrorCode.BAD_REQUEST, e.getMessage()));
+        } else if (e.wantsReply()) {
+            also(replies.deadLetter(pool.name(), pool.version(), record.key(), record.value(), record.headers(),
+                    "a reply was asked for but cannot be sent: " + e.getMessage(), 1, instanceId, ""));
+        } else {
+            LOG.info("fire-and-forget request of {} refused: {}", pool.key(), e.getMessage());
+        }
     }
 
     /** @return how to acknowledge the record of {@code r} */
@@ -468,12 +479,12 @@ public final class InstanceSlot implements Runnable {
         Instance i = r.instance();
         try {
             ChassisMessage message = r.answer().get(Math.max(1, deadline - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
-            answer(record, id, replyTo, message instanceof Result res ? res.result() : ((Failure) message).error());
+            answer(record, id, replyTo, deadline, message instanceof Result res ? res.result() : ((Failure) message).error());
             recycleIfDue(i);
             return AcknowledgeType.ACCEPT;
         } catch (TimeoutException e) {
             // the caller has given up: answer now, then stop the instance that is still working on it
-            answer(record, id, replyTo, error(ErrorCode.TIMEOUT, "no answer within the deadline; instance " + instanceId + " was stopped"));
+            answer(record, id, replyTo, deadline, error(ErrorCode.TIMEOUT, "no answer within the deadline; instance " + instanceId + " was stopped"));
             LOG.warn("instance {} still busy at the deadline of {}; stopping it (SIGTERM, {} ms grace, SIGKILL)", instanceId, callId, settings.killGrace().toMillis());
             i.kill(settings.killGrace(), Reason.KILLED, "still busy at the request's deadline");
             return AcknowledgeType.ACCEPT;
@@ -490,7 +501,7 @@ public final class InstanceSlot implements Runnable {
             }
             also(replies.deadLetter(pool.name(), pool.version(), record.key(), record.value(), record.headers(),
                     f.reason().name().toLowerCase(), delivery, instanceId, f.stderrTail()));
-            answer(record, id, replyTo, error(ErrorCode.INSTANCE_CRASHED,
+            answer(record, id, replyTo, deadline, error(ErrorCode.INSTANCE_CRASHED,
                     "the instance died on this request on every allowed attempt (" + delivery + "): " + f.getMessage()));
             return AcknowledgeType.REJECT;
         } catch (InterruptedException e) {
@@ -531,39 +542,22 @@ public final class InstanceSlot implements Runnable {
     }
 
     /** @param outcome a result ({@link JsonNode}) or a {@link KatamariError} */
-    private void answer(ConsumerRecord<byte[], byte[]> record, String id, String replyTo, Object outcome) {
+    private void answer(ConsumerRecord<byte[], byte[]> record, String id, String replyTo, long deadline, Object outcome) {
         if (replyTo == null) {
             if (outcome instanceof KatamariError e) {
                 LOG.info("fire-and-forget request of {} failed: {} {}", pool.key(), e.code(), e.message());
             }
             return;
         }
-        if (id == null) {
-            also(replies.deadLetter(pool.name(), pool.version(), record.key(), record.value(), record.headers(),
-                    "a reply was asked for but the request has no " + HeaderNames.ID + " header", 1, instanceId, ""));
-            return;
-        }
         Reply reply = outcome instanceof KatamariError e
                 ? Reply.failure(id, e.pool() == null ? e.at(pool.name(), pool.version()) : e)
                 : Reply.success(id, (JsonNode) outcome);
-        also(replies.reply(replyTo, reply, pool.name(), pool.version(), instanceId, record, deadline(record)));
+        also(replies.reply(replyTo, reply, pool.name(), pool.version(), instanceId, record, deadline));
     }
 
     /** The record in hand is acknowledged only once {@code write} (a reply or a dead letter) is done too. */
     private void also(CompletableFuture<Void> write) {
         replied = replied == null ? write : replied.thenCombine(write, (a, b) -> null);
-    }
-
-    private long deadline(ConsumerRecord<byte[], byte[]> record) {
-        String text = RecordHeaders.text(record, HeaderNames.DEADLINE);
-        if (text != null) {
-            try {
-                return Long.parseLong(text.trim());
-            } catch (NumberFormatException e) {
-                LOG.warn("request of {} has an unreadable {} header '{}'; using the pool timeout", pool.key(), HeaderNames.DEADLINE, text);
-            }
-        }
-        return record.timestamp() + pool.timeout().toMillis();
     }
 
     private void pause(long ms) {
