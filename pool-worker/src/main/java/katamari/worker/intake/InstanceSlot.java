@@ -15,6 +15,7 @@ import katamari.worker.reply.ReplySender;
 import katamari.worker.supervisor.Instance;
 import katamari.worker.supervisor.NestedCalls;
 import katamari.worker.supervisor.OrphanGuard;
+import katamari.worker.supervisor.ProcessLauncher;
 import katamari.worker.supervisor.Supervisor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,7 +47,7 @@ public final class InstanceSlot implements Runnable {
 
     public InstanceSlot(PoolDefinition pool, WorkerSettings settings, PoolIntake intake, String instanceId,
                         ReplySender replies, OrphanGuard orphans, NestedCalls nested) {
-        this(pool, settings, intake, new Supervisor(pool, settings, instanceId, orphans, nested),
+        this(pool, settings, intake, new Supervisor(pool, settings, instanceId, orphans, nested, ProcessLauncher.system()),
                 replies, InstantSource.system());
     }
 

@@ -30,6 +30,7 @@ public final class Supervisor {
     private final String instanceId;
     private final OrphanGuard orphans;
     private final NestedCalls nested;
+    private final ProcessLauncher launcher;
     private final RestartBackoff backoff;
     private final CountDownLatch stopRequested = new CountDownLatch(1);
     private final CompletableFuture<Void> firstLaunch = new CompletableFuture<>();
@@ -42,12 +43,14 @@ public final class Supervisor {
     private volatile int served;
     private volatile long lastExchangeNanos = System.nanoTime();
 
-    public Supervisor(PoolDefinition pool, WorkerSettings settings, String instanceId, OrphanGuard orphans, NestedCalls nested) {
+    public Supervisor(PoolDefinition pool, WorkerSettings settings, String instanceId, OrphanGuard orphans, NestedCalls nested,
+                      ProcessLauncher launcher) {
         this.pool = pool;
         this.settings = settings;
         this.instanceId = instanceId;
         this.orphans = orphans;
         this.nested = nested;
+        this.launcher = launcher;
         this.backoff = new RestartBackoff(settings.maxBackoff(), settings.healthyAfter());
     }
 
@@ -127,7 +130,7 @@ public final class Supervisor {
         state = State.STARTING;
         long[] launched = {-1};
         try {
-            Instance fresh = Instance.launch(pool, instanceId, settings.launchTimeout(), nested, pid -> {
+            Instance fresh = Instance.launch(launcher, pool, instanceId, settings.launchTimeout(), nested, pid -> {
                 launched[0] = pid;
                 orphans.track(pid);
             });
