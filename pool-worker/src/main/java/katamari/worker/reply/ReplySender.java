@@ -64,7 +64,7 @@ public final class ReplySender implements AutoCloseable {
     }
 
     /** @param producer where replies and dead letters go (a {@code MockProducer} in tests) */
-    ReplySender(Producer<byte[], byte[]> producer, Duration replyTimeout) {
+    public ReplySender(Producer<byte[], byte[]> producer, Duration replyTimeout) {
         this.producer = producer;
         this.replyTimeout = replyTimeout;
     }
