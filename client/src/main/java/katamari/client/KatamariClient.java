@@ -1,8 +1,6 @@
 package katamari.client;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,19 +10,17 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
 import katamari.config.KafkaSettings;
 import katamari.topics.ErrorCode;
-import katamari.topics.HeaderNames;
+import katamari.topics.KafkaRecords;
 import katamari.topics.KatamariError;
 import katamari.topics.Request;
+import katamari.topics.RequestEnvelope;
 import katamari.topics.TopicNames;
-import katamari.topics.WireCodec;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -113,16 +109,9 @@ public final class KatamariClient implements AutoCloseable {
     /** A request record with DESIGN.md's headers; no {@code katamari-reply-to} when {@code replyTo} is null. */
     private static ProducerRecord<byte[], byte[]> requestRecord(String pool, String version, String id, Request request,
                                                                 long deadlineMillis, String pin, String replyTo) {
-        List<Header> headers = new ArrayList<>();
-        headers.add(header(HeaderNames.ID, id));
-        if (replyTo != null) {
-            headers.add(header(HeaderNames.REPLY_TO, replyTo));
-        }
-        headers.add(header(HeaderNames.DEADLINE, Long.toString(deadlineMillis)));
-        if (pin != null) {
-            headers.add(header(HeaderNames.VERSION_PIN, pin));
-        }
-        return new ProducerRecord<>(TopicNames.requests(pool, version), null, (byte[]) null, WireCodec.encodeRequest(request), headers);
+        RequestEnvelope envelope = replyTo == null ? RequestEnvelope.oneWay(id, deadlineMillis, pin, request)
+                : RequestEnvelope.call(id, replyTo, deadlineMillis, pin, request);
+        return KafkaRecords.toRecord(TopicNames.requests(pool, version), envelope);
     }
 
     private void refused(String id, String pool, String version, Exception e) {
@@ -160,10 +149,6 @@ public final class KatamariClient implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating " + topic, e);
         }
-    }
-
-    private static Header header(String name, String value) {
-        return new RecordHeader(name, value.getBytes(StandardCharsets.UTF_8));
     }
 
     @Override

@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import katamari.config.KafkaSettings;
 import katamari.topics.ErrorCode;
 import katamari.topics.HeaderNames;
+import katamari.topics.KafkaRecords;
 import katamari.topics.KatamariError;
 import katamari.topics.MalformedRecordException;
 import katamari.topics.Reply;
@@ -143,7 +144,7 @@ final class ReplyCorrelator implements AutoCloseable {
             return;
         }
         p.cancelTimer();
-        p.answer.complete(new Answer(reply, RecordHeaders.text(record, HeaderNames.POOL), RecordHeaders.text(record, HeaderNames.VERSION)));
+        p.answer.complete(new Answer(reply, KafkaRecords.text(record.headers(), HeaderNames.POOL), KafkaRecords.text(record.headers(), HeaderNames.VERSION)));
     }
 
     private void pollLoop() {

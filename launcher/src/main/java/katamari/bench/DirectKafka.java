@@ -8,16 +8,19 @@ import java.util.Properties;
 import java.util.UUID;
 import katamari.client.KatamariClient;
 import katamari.config.KafkaSettings;
+import katamari.topics.KafkaRecords;
+import katamari.topics.Request;
+import katamari.topics.RequestEnvelope;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.header.internals.RecordHeader;
 
 /** Katamari without HTTP: produce straight to a request topic with DESIGN.md headers, consume the reply topic we name. */
 final class DirectKafka {
+    /** Only for the headers: the value is the workload's own bytes. */
+    private static final Request REQUEST = new Request("bench", null);
     private final String bootstrap;
     private final String requestTopic;
 
@@ -76,19 +79,17 @@ final class DirectKafka {
     /** A closed loop sending {@code workload} requests with DESIGN.md headers, replies to {@code rep}. */
     ClosedLoop loop(Bench.Workload workload, String rep) {
         byte[] body = workload.record();
-        return new ClosedLoop(bootstrap, rep, (id, now) -> new ProducerRecord<byte[], byte[]>(requestTopic, null, (byte[]) null, body,
-                List.<Header>of(
-                        new RecordHeader("katamari-id", id.getBytes(StandardCharsets.UTF_8)),
-                        new RecordHeader("katamari-reply-to", rep.getBytes(StandardCharsets.UTF_8)),
-                        new RecordHeader("katamari-deadline", Long.toString(now + 30_000).getBytes(StandardCharsets.UTF_8)))));
+        return new ClosedLoop(bootstrap, rep, (id, now) -> record(body, id, rep, now + 30_000));
+    }
+
+    /** The workload's value as it is (encoded once), with the envelope's headers. */
+    private ProducerRecord<byte[], byte[]> record(byte[] body, String id, String rep, long deadline) {
+        return new ProducerRecord<>(requestTopic, null, (byte[]) null, body,
+                KafkaRecords.headers(RequestEnvelope.call(id, rep, deadline, null, REQUEST)));
     }
 
     private void once(KafkaProducer<byte[], byte[]> producer, KafkaConsumer<byte[], byte[]> consumer, String rep, byte[] body, String id) {
-        ProducerRecord<byte[], byte[]> r = new ProducerRecord<byte[], byte[]>(requestTopic, null, (byte[]) null, body, List.<Header>of(
-                new RecordHeader("katamari-id", id.getBytes(StandardCharsets.UTF_8)),
-                new RecordHeader("katamari-reply-to", rep.getBytes(StandardCharsets.UTF_8)),
-                new RecordHeader("katamari-deadline", Long.toString(System.currentTimeMillis() + 30_000).getBytes(StandardCharsets.UTF_8))));
-        producer.send(r);
+        producer.send(record(body, id, rep, System.currentTimeMillis() + 30_000));
         long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (System.nanoTime() < until) {
             for (ConsumerRecord<byte[], byte[]> rec : consumer.poll(Duration.ofMillis(100))) {

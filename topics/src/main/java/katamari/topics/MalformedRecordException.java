@@ -1,7 +1,7 @@
 package katamari.topics;
 
 /** A record value or protocol line that is not what the contract says; the message says what was wrong. */
-public final class MalformedRecordException extends RuntimeException {
+public class MalformedRecordException extends RuntimeException {
     public MalformedRecordException(String message) {
         super(message);
     }

@@ -14,12 +14,12 @@ final class Work {
     enum State { WAITING, RUNNING, DONE, WITHDRAWN }
 
     final ConsumerRecord<byte[], byte[]> record;
-    private final PoolIntake.Feeder feeder;
+    private final Feeder feeder;
     private final AtomicReference<State> state = new AtomicReference<>(State.WAITING);
     /** How to acknowledge it, set by the slot; null when it must not be acknowledged (the slot's own failure path decides). */
     private volatile AcknowledgeType outcome;
 
-    Work(ConsumerRecord<byte[], byte[]> record, PoolIntake.Feeder feeder) {
+    Work(ConsumerRecord<byte[], byte[]> record, Feeder feeder) {
         this.record = record;
         this.feeder = feeder;
     }

@@ -2,7 +2,6 @@ package katamari.worker.reply;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -11,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import katamari.client.RequestPathProducer;
 import katamari.config.KafkaSettings;
 import katamari.topics.HeaderNames;
+import katamari.topics.KafkaRecords;
 import katamari.topics.Reply;
 import katamari.topics.TopicNames;
 import katamari.topics.WireCodec;
@@ -22,7 +22,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,7 +64,7 @@ public final class ReplySender implements AutoCloseable {
     }
 
     /** @param producer where replies and dead letters go (a {@code MockProducer} in tests) */
-    ReplySender(Producer<byte[], byte[]> producer, Duration replyTimeout) {
+    public ReplySender(Producer<byte[], byte[]> producer, Duration replyTimeout) {
         this.producer = producer;
         this.replyTimeout = replyTimeout;
     }
@@ -97,13 +96,8 @@ public final class ReplySender implements AutoCloseable {
      */
     public CompletableFuture<Void> reply(String replyTo, Reply reply, String pool, String version, String instance,
                                          ConsumerRecord<byte[], byte[]> request, long deadline) {
-        List<Header> headers = List.of(
-                header(HeaderNames.ID, reply.id()),
-                header(HeaderNames.POOL, pool),
-                header(HeaderNames.VERSION, version),
-                header(HeaderNames.INSTANCE, instance));
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(replyTo, null,
-                reply.id().getBytes(StandardCharsets.UTF_8), WireCodec.encodeReply(reply), headers);
+                reply.id().getBytes(StandardCharsets.UTF_8), WireCodec.encodeReply(reply), KafkaRecords.replyHeaders(reply.id(), pool, version, instance));
         return write(record, deadline).exceptionallyCompose(e -> {
             LOG.warn("cannot deliver the reply to {} of {}/{} to {}: {}; dead-lettering the request", reply.id(), pool, version, replyTo, e.getMessage());
             return deadLetter(pool, version, request.key(), request.value(), request.headers(),
@@ -120,10 +114,10 @@ public final class ReplySender implements AutoCloseable {
                                               String reason, int attempts, String instance, String stderrTail) {
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(TopicNames.dead(pool, version), null, key, value);
         requestHeaders.forEach(h -> record.headers().add(h));
-        record.headers().add(header(HeaderNames.FAILURE_REASON, reason));
-        record.headers().add(header(HeaderNames.FAILURE_ATTEMPTS, String.valueOf(attempts)));
-        record.headers().add(header(HeaderNames.FAILURE_STDERR_TAIL, stderrTail == null ? "" : tail(stderrTail)));
-        record.headers().add(header(HeaderNames.INSTANCE, instance));
+        record.headers().add(KafkaRecords.header(HeaderNames.FAILURE_REASON, reason));
+        record.headers().add(KafkaRecords.header(HeaderNames.FAILURE_ATTEMPTS, String.valueOf(attempts)));
+        record.headers().add(KafkaRecords.header(HeaderNames.FAILURE_STDERR_TAIL, stderrTail == null ? "" : tail(stderrTail)));
+        record.headers().add(KafkaRecords.header(HeaderNames.INSTANCE, instance));
         return write(record, System.currentTimeMillis() + DEAD_LETTER_PATIENCE.toMillis()).exceptionally(e -> {
             // Nothing further to fall back to: say so loudly, with enough to find the request again.
             LOG.error("cannot dead-letter request {} of {}/{} (reply topic {}; {}): {}", text(record, HeaderNames.ID), pool, version,
@@ -179,16 +173,12 @@ public final class ReplySender implements AutoCloseable {
     }
 
     private static String text(ProducerRecord<byte[], byte[]> record, String name) {
-        Header h = record.headers().lastHeader(name);
-        return h == null ? "(none)" : new String(h.value(), StandardCharsets.UTF_8);
+        String text = KafkaRecords.text(record.headers(), name);
+        return text == null ? "(none)" : text;
     }
 
     private static String tail(String text) {
         return text.length() <= 4000 ? text : text.substring(text.length() - 4000);
-    }
-
-    private static Header header(String name, String value) {
-        return new RecordHeader(name, value == null ? new byte[0] : value.getBytes(StandardCharsets.UTF_8));
     }
 
     /** Stops retrying (writes already scheduled still run, within {@code replyTimeout}), then closes the producer. */

@@ -5,25 +5,19 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.LongConsumer;
 import katamari.chassis.protocol.ChassisMessage;
 import katamari.chassis.protocol.ChassisMessage.Call;
-import katamari.chassis.protocol.ChassisMessage.CallError;
 import katamari.chassis.protocol.ChassisMessage.CallPool;
-import katamari.chassis.protocol.ChassisMessage.CallResult;
-import katamari.topics.ErrorCode;
-import katamari.topics.KatamariError;
 import katamari.chassis.protocol.ChassisMessage.Failure;
 import katamari.chassis.protocol.ChassisMessage.Hello;
 import katamari.chassis.protocol.ChassisMessage.Ping;
@@ -45,7 +39,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Instance implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Instance.class);
-    private static final Path SETSID = Path.of("/usr/bin/setsid");
 
     private final String tag;
     private final Process process;
@@ -54,104 +47,73 @@ public final class Instance implements AutoCloseable {
     private final CompletableFuture<Hello> hello = new CompletableFuture<>();
     /** Calls a pipelining slot may have written and not yet seen answered: the running one and the next. */
     public static final int MAX_CALLS_IN_FLIGHT = 2;
-    /**
-     * Exchanges written and not yet answered, oldest first (guarded by itself): whoever removes one (the reader,
-     * or the process ending) completes it.
-     */
+    /** Exchanges written and not yet answered, oldest first (guarded by itself): whoever removes one completes it. */
     private final Deque<Exchange> inFlight = new ArrayDeque<>();
     private volatile InstanceFailure failure;
     /** The instance answered with "exit": its end is a recycle, not a crash. */
     private volatile boolean exitAnnounced;
     private final long startedNanos = System.nanoTime();
 
+    private final NestedCallForwarder forwarder;
+
     /** @param deadline of a call (epoch ms); 0 for a ping */
     private record Exchange(String id, CompletableFuture<ChassisMessage> answer, long deadline) {}
 
-    private final NestedCalls nested;
-    /** Set while a nested call of the exchange in flight awaits its answer: one at a time. */
-    private final java.util.concurrent.atomic.AtomicBoolean nestedInFlight = new java.util.concurrent.atomic.AtomicBoolean();
-
     private Instance(String tag, Process process, NestedCalls nested) {
         this.tag = tag;
-        this.nested = nested;
+        this.forwarder = new NestedCallForwarder(nested);
         this.process = process;
         this.stdin = process.getOutputStream();
         this.stderr = new StderrLog(tag);
     }
 
-    /** Starts the pool's command and waits for its hello. */
     /**
-     * Starts the pool's command and waits for its hello; its nested calls go through {@code nested}.
+     * Starts the pool's command through {@code launcher} and waits for its hello; its nested calls go through {@code nested}.
      *
      * @param started told the pid as soon as the process exists, before its hello (e.g. to guard against orphans)
      */
-    public static Instance launch(PoolDefinition pool, String instanceId, Duration launchTimeout, NestedCalls nested,
-                                  java.util.function.LongConsumer started) throws InstanceFailure {
+    public static Instance launch(ProcessLauncher launcher, PoolDefinition pool, String instanceId, Duration launchTimeout,
+                                  NestedCalls nested, LongConsumer started) throws InstanceFailure {
         String tag = pool.name() + "/" + pool.version() + "/" + instanceId;
-        ProcessBuilder builder = new ProcessBuilder(argv(pool.command()));
-        Map<String, String> env = builder.environment();
-        Map<String, String> agentEnv = System.getenv();
-        env.clear();
-        pool.inheritEnv().stream().filter(agentEnv::containsKey).forEach(name -> env.put(name, agentEnv.get(name)));
-        env.putAll(pool.env());
-        env.put("KATAMARI_POOL", pool.name());
-        env.put("KATAMARI_VERSION", pool.version());
-        env.put("KATAMARI_INSTANCE", instanceId);
         Process process;
         try {
-            process = builder.start();
+            process = launcher.start(pool, instanceId);
         } catch (IOException e) {
             throw new InstanceFailure(Reason.LAUNCH_FAILED, tag + ": cannot start " + pool.command() + ": " + e.getMessage(), "");
         }
         started.accept(process.pid());
         Instance instance = new Instance(tag, process, nested);
         instance.startReaders();
+        String why;
         try {
             instance.hello.get(launchTimeout.toMillis(), TimeUnit.MILLISECONDS);
             return instance;
         } catch (TimeoutException e) {
-            instance.kill(Duration.ofSeconds(1));
-            throw new InstanceFailure(Reason.LAUNCH_FAILED, tag + ": no hello within " + launchTimeout.toMillis() + " ms", instance.stderrTail());
+            why = tag + ": no hello within " + launchTimeout.toMillis() + " ms";
         } catch (ExecutionException e) {
-            instance.kill(Duration.ofSeconds(1));
-            throw new InstanceFailure(Reason.LAUNCH_FAILED, e.getCause().getMessage(), instance.stderrTail()); // already says which instance
+            why = e.getCause().getMessage(); // already says which instance
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             instance.kill(Duration.ofSeconds(1));
             throw new InstanceFailure(Reason.KILLED, tag + ": interrupted while launching", instance.stderrTail());
         }
-    }
-
-    /**
-     * Runs the command in a session of its own where {@code setsid} exists (it execs in place: same pid, same
-     * pipes), so a Ctrl-C at the terminal reaches only the agent, which then stops its instances in order instead
-     * of finding them all crashed at once.
-     */
-    private static List<String> argv(List<String> command) {
-        if (!Files.isExecutable(SETSID)) {
-            return command;
-        }
-        List<String> argv = new ArrayList<>(command.size() + 1);
-        argv.add(SETSID.toString());
-        argv.addAll(command);
-        return argv;
+        instance.kill(Duration.ofSeconds(1));
+        throw new InstanceFailure(Reason.LAUNCH_FAILED, why, instance.stderrTail());
     }
 
     private void startReaders() {
-        Thread out = new Thread(this::readStdout, "stdout-" + tag);
-        Thread err = new Thread(this::readStderr, "stderr-" + tag);
-        out.setDaemon(true);
-        err.setDaemon(true);
-        out.start();
-        err.start();
+        daemon(this::readStdout, "stdout-" + tag);
+        daemon(() -> stderr.drain(process.getErrorStream()), "stderr-" + tag);
+    }
+
+    private static void daemon(Runnable body, String name) {
+        Thread t = new Thread(body, name);
+        t.setDaemon(true);
+        t.start();
     }
 
     public Hello hello() {
         return hello.join();
-    }
-
-    public String tag() {
-        return tag;
     }
 
     public long pid() {
@@ -178,16 +140,7 @@ public final class Instance implements AutoCloseable {
 
     /** Resident set size from {@code /proc/<pid>/status}, in kB; -1 where that is unavailable. */
     public long rssKb() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // the process is gone, or this is not Linux
-        }
-        return -1;
+        return ProcStatus.rssKb(process.pid());
     }
 
     public String stderrTail() {
@@ -233,41 +186,21 @@ public final class Instance implements AutoCloseable {
         }
     }
 
-    /** A {@code call_pool} from the instance: forwarded under the outer call's deadline, answered on stdin. */
+    /** The exchange the instance is working on: the one its next answer must be for. */
     private Exchange oldest() {
         synchronized (inFlight) {
             return inFlight.peekFirst();
         }
     }
 
+    /** A {@code call_pool} from the instance: forwarded under the outer call's deadline, answered on stdin. */
     private boolean nestedCall(CallPool request) {
         Exchange outer = oldest();
         if (outer == null || outer.deadline == 0) {
             return violation("sent call_pool while no call was in flight");
         }
-        if (!nestedInFlight.compareAndSet(false, true)) {
-            return violation("sent call_pool while another nested call was outstanding");
-        }
-        if (!request.id().startsWith(outer.id + ".")) {
-            nestedInFlight.set(false);
-            write(new CallError(request.id(), KatamariError.of(ErrorCode.BAD_REQUEST,
-                    "a nested call's id must start with the outer call's id and a dot ('" + outer.id + ".')")));
-            return true;
-        }
-        nested.call(request.id(), request.pool(), request.method(), request.args(), outer.deadline).whenComplete((reply, error) -> {
-            nestedInFlight.set(false);
-            if (oldest() != outer) {
-                return; // the outer call is over (answered, timed out, or the instance died): nobody is listening
-            }
-            if (error != null) {
-                write(new CallError(request.id(), KatamariError.of(ErrorCode.INTERNAL, "nested call failed: " + error)));
-            } else if (reply.isError()) {
-                write(new CallError(request.id(), reply.error()));
-            } else {
-                write(new CallResult(request.id(), reply.result()));
-            }
-        });
-        return true;
+        String refused = forwarder.forward(request, outer.id, outer.deadline, this::write, () -> oldest() == outer);
+        return refused == null || violation(refused);
     }
 
     private void readStdout() {
@@ -291,7 +224,7 @@ public final class Instance implements AutoCloseable {
         try {
             message = ProtocolCodec.decode(line);
         } catch (MalformedRecordException e) {
-            return violation("wrote a line that is not protocol (" + e.getMessage() + "): " + abbreviate(line));
+            return violation("wrote a line that is not protocol (" + e.getMessage() + "): " + (line.length() <= 200 ? line : line.substring(0, 200) + "..."));
         }
         if (message instanceof Hello h) {
             if (h.protocol() != ChassisMessage.PROTOCOL) {
@@ -335,17 +268,6 @@ public final class Instance implements AutoCloseable {
         return false;
     }
 
-    private void readStderr() {
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = reader.readLine()) != null) {
-                stderr.line(line);
-            }
-        } catch (IOException e) {
-            // stream closed with the process
-        }
-    }
-
     private synchronized void died(InstanceFailure f) {
         if (failure == null) {
             failure = f;
@@ -381,7 +303,7 @@ public final class Instance implements AutoCloseable {
         }
     }
 
-    /** SIGTERM, up to {@code grace} to exit, then SIGKILL. Blocks until the process is gone. */
+    /** SIGTERM, up to {@code grace} to exit, then SIGKILL; blocks until the process is gone. */
     public void kill(Duration grace) {
         kill(grace, Reason.KILLED, "killed by the agent");
     }
@@ -421,9 +343,5 @@ public final class Instance implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         kill(Duration.ofSeconds(2));
-    }
-
-    private static String abbreviate(String line) {
-        return line.length() <= 200 ? line : line.substring(0, 200) + "...";
     }
 }

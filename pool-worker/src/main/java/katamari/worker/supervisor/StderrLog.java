@@ -1,5 +1,10 @@
 package katamari.worker.supervisor;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import org.slf4j.Logger;
@@ -23,6 +28,17 @@ final class StderrLog {
 
     StderrLog(String tag) {
         this.tag = tag;
+    }
+
+    /** Reads {@code stderr} line by line until the process closes it; runs on a thread of its own. */
+    void drain(InputStream stderr) {
+        try (BufferedReader reader = new BufferedReader(new InputStreamReader(stderr, StandardCharsets.UTF_8))) {
+            for (String l = reader.readLine(); l != null; l = reader.readLine()) {
+                line(l);
+            }
+        } catch (IOException e) {
+            // stream closed with the process
+        }
     }
 
     synchronized void line(String line) {

@@ -53,6 +53,17 @@ final class ShareGroupFake implements PoolIntake.ShareConsumers {
         return offset;
     }
 
+    /** A request as a client sends it: DESIGN.md's headers on {@code value}. */
+    synchronized long add(String value, org.apache.kafka.common.header.Header... headers) {
+        long offset = nextOffset++;
+        ConsumerRecord<byte[], byte[]> r = new ConsumerRecord<>(topic, 0, offset, null, value.getBytes(StandardCharsets.UTF_8));
+        for (org.apache.kafka.common.header.Header h : headers) {
+            r.headers().add(h);
+        }
+        records.add(r);
+        return offset;
+    }
+
     boolean acked(long offset, AcknowledgeType type) {
         return acks.stream().anyMatch(a -> a.offset() == offset && a.type() == type);
     }

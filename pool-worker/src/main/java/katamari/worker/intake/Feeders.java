@@ -1,0 +1,54 @@
+package katamari.worker.intake;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/** An intake's feeders, each on a thread of its own, and their health as one. */
+final class Feeders {
+    /** A feeder that failed this many times in a row, the last less than {@code healthyAfter} ago, is failing repeatedly. */
+    static final int REPEATED_FAILURES = 3;
+
+    private final List<Feeder> all = new CopyOnWriteArrayList<>();
+
+    void start(Feeder f) {
+        all.add(f);
+        Thread t = new Thread(f, "intake-" + f.clientId);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    List<Feeder> all() {
+        return all;
+    }
+
+    /**
+     * Why the intake cannot feed its instances right now, empty while it can: a feeder is down (its consumer failed
+     * and no feeder has polled since) or failing repeatedly ({@value #REPEATED_FAILURES} failures in a row, the last
+     * less than 30 s ago). Reported in the worker's heartbeat, metrics and {@code /readyz}.
+     */
+    Optional<String> trouble() {
+        return all.stream().map(Feeder::trouble).filter(Objects::nonNull).findFirst();
+    }
+
+    int restarts() {
+        return all.stream().mapToInt(f -> f.restarts).sum();
+    }
+
+    boolean isStopped() {
+        return all.stream().allMatch(f -> f.stopped.getCount() == 0);
+    }
+
+    boolean awaitStopped(Duration timeout) throws InterruptedException {
+        long until = System.nanoTime() + timeout.toNanos();
+        for (Feeder f : all) {
+            if (!f.stopped.await(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

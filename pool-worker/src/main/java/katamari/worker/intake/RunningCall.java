@@ -1,0 +1,17 @@
+package katamari.worker.intake;
+
+import java.util.concurrent.CompletableFuture;
+import katamari.chassis.protocol.ChassisMessage;
+import katamari.worker.supervisor.Instance;
+
+/**
+ * A record whose call was written to {@code instance} and is not answered yet.
+ *
+ * @param id       the correlation id, or null (no reply wanted)
+ * @param replyTo  where the reply goes, or null (fire-and-forget)
+ * @param callId   the call's id on the instance's stdin (the correlation id when there is one)
+ * @param deadline epoch ms: the request's own, or the record's time plus the pool's timeout
+ * @param delivery which delivery of the record this is (1 for the first), against the pool's {@code attempts}
+ */
+record RunningCall(Work work, String id, String replyTo, String callId, long deadline, int delivery, Instance instance,
+                   CompletableFuture<ChassisMessage> answer) {}

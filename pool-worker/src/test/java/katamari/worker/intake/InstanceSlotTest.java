@@ -1,0 +1,132 @@
+package katamari.worker.intake;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import katamari.config.KafkaSettings;
+import katamari.config.PoolDefinition;
+import katamari.config.WorkerSettings;
+import katamari.topics.KafkaRecords;
+import katamari.topics.Reply;
+import katamari.topics.RequestEnvelope;
+import katamari.topics.Request;
+import katamari.topics.TopicNames;
+import katamari.topics.WireCodec;
+import katamari.worker.reply.ReplySender;
+import katamari.worker.supervisor.FakeChassis;
+import katamari.worker.supervisor.OrphanGuard;
+import katamari.worker.supervisor.Supervisor;
+import org.apache.kafka.clients.consumer.AcknowledgeType;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * One slot on a fake chassis, a fake share group and a {@link MockProducer}: the test decides when the instance
+ * answers, when it dies and what time it is, so the orderings the slot must get right are pinned, not hoped for.
+ */
+class InstanceSlotTest {
+    /** One instance, two records per batch (one runs, one waits), two attempts. */
+    private static final PoolDefinition POOL = new PoolDefinition("echo", "v1", List.of("/bin/cat"), 1, Duration.ofSeconds(30), 2,
+            null, null, Map.of(), null, null, 2);
+    private static final long T0 = 1_764_000_000_000L;
+
+    private final AtomicLong now = new AtomicLong(T0);
+    private final InstantSource clock = () -> Instant.ofEpochMilli(now.get());
+    private final ShareGroupFake group = new ShareGroupFake(TopicNames.requests(POOL.name(), POOL.version()));
+    private final PoolIntake intake = new PoolIntake(POOL, KafkaSettings.defaults(), "w1", 1, group, Duration.ofSeconds(1));
+    private final MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    private final FakeChassis chassis = new FakeChassis();
+    private final OrphanGuard orphans = new OrphanGuard();
+    private final InstanceSlot slot = new InstanceSlot(POOL, WorkerSettings.defaults(), intake,
+            new Supervisor(POOL, WorkerSettings.defaults(), "w1-echo-v1-0", orphans, null, chassis),
+            new ReplySender(producer, Duration.ofSeconds(1)), clock);
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        slot.stop();
+        intake.stop();
+        assertTrue(slot.awaitStopped(Duration.ofSeconds(10)));
+        assertTrue(intake.awaitStopped(Duration.ofSeconds(10)));
+        orphans.close();
+    }
+
+    @Test
+    void an_answer_that_is_in_when_the_deadline_passes_wins_and_is_the_only_reply() throws Exception {
+        long a = request("a", T0 + 1_000);
+        FakeChassis.Proc proc = startAndAwaitCall("a");
+        now.set(T0 + 5_000); // the deadline has passed, but the answer comes before the slot looks again
+        proc.reply("a", "\"A\"");
+        eventually().until(() -> group.acked(a, AcknowledgeType.ACCEPT));
+        assertEquals(List.of("a:\"A\""), replies());
+        assertTrue(proc.isAlive(), "an answered instance is not stopped");
+    }
+
+    @Test
+    void a_deadline_that_passes_first_is_answered_timeout_once_and_the_busy_instance_is_stopped() throws Exception {
+        long a = request("a", T0 + 1_000);
+        FakeChassis.Proc proc = startAndAwaitCall("a");
+        now.set(T0 + 5_000);
+        eventually().until(() -> group.acked(a, AcknowledgeType.ACCEPT));
+        assertEquals(1, producer.history().size());
+        assertEquals("timeout", reply(0).error().code());
+        eventually().until(() -> !proc.isAlive());
+    }
+
+    @Test
+    void a_crash_right_after_an_answer_releases_the_call_begun_after_it_and_answers_the_first_once() throws Exception {
+        long a = request("a", T0 + 20_000);
+        long b = request("b", T0 + 20_000);
+        FakeChassis.Proc proc = startAndAwaitCall("a");
+        proc.reply("a", "\"A\""); // b waits here: the instance's reader carries the slot on to it
+        assertTrue(proc.read().contains("\"id\":\"b\""), "b was written next");
+        proc.die(1);
+        eventually().until(() -> group.acked(b, AcknowledgeType.RELEASE));
+        eventually().until(() -> group.acked(a, AcknowledgeType.ACCEPT));
+        assertEquals(List.of("a:\"A\""), replies(), "b is tried again elsewhere, not answered");
+        assertFalse(group.acked(b, AcknowledgeType.ACCEPT));
+        eventually().until(() -> chassis.started.size() == 2); // the slot replaced its instance
+    }
+
+    private long request(String id, long deadline) {
+        RequestEnvelope e = RequestEnvelope.call(id, "replies", deadline, null,
+                new Request("echo", WireCodec.mapper().createObjectNode().put("text", id)));
+        return group.add("{\"method\":\"echo\",\"args\":{\"text\":\"" + id + "\"}}", KafkaRecords.headers(e).toArray(new org.apache.kafka.common.header.Header[0]));
+    }
+
+    private FakeChassis.Proc startAndAwaitCall(String id) throws Exception {
+        intake.start();
+        Thread t = new Thread(slot, "slot-under-test");
+        t.setDaemon(true);
+        t.start();
+        eventually().until(() -> !chassis.started.isEmpty());
+        FakeChassis.Proc proc = chassis.latest();
+        String call = proc.read();
+        assertTrue(call.contains("\"id\":\"" + id + "\""), call);
+        return proc;
+    }
+
+    private Reply reply(int i) {
+        return WireCodec.decodeReply(producer.history().get(i).value());
+    }
+
+    private List<String> replies() {
+        return producer.history().stream().map(ProducerRecord::value).map(WireCodec::decodeReply)
+                .map(r -> r.id() + ":" + (r.isError() ? r.error().code() : r.result().toString())).toList();
+    }
+
+    private static ConditionFactory eventually() {
+        return Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10));
+    }
+}
