@@ -34,12 +34,12 @@ public final class FencedStore {
     private static final Logger LOG = LoggerFactory.getLogger(FencedStore.class);
 
     private final HazelcastInstance hz;
-    private final MetadataJournal journal;
+    private final Journal journal;
     private volatile IAtomicLong fence;
     private final Duration checkTimeout;
     private final AtomicLong refused = new AtomicLong();
 
-    public FencedStore(HazelcastInstance hz, MetadataJournal journal, Duration checkTimeout) {
+    public FencedStore(HazelcastInstance hz, Journal journal, Duration checkTimeout) {
         this.hz = hz;
         this.journal = journal;
         this.checkTimeout = checkTimeout;
