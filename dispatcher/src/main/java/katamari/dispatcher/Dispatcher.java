@@ -3,6 +3,7 @@ package katamari.dispatcher;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.cp.CPSubsystemManagementService;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,7 +26,6 @@ import katamari.config.KatamariConfig;
 import katamari.dispatcher.admin.AdminApi;
 import katamari.dispatcher.admin.AdminBackend;
 import katamari.dispatcher.election.LeaderElection;
-import katamari.dispatcher.election.LeadershipListener;
 import katamari.dispatcher.metadata.FencedStore;
 import katamari.dispatcher.metadata.MetadataJournal;
 import katamari.dispatcher.provisioning.TopicProvisioner;
@@ -93,19 +93,8 @@ public final class Dispatcher implements AutoCloseable {
         admin = new AdminApi(cluster, new Backend()).start();
         String advertised = cluster.adminHost().equals("0.0.0.0") ? cluster.host() : cluster.adminHost();
         adminUrl = "http://" + advertised + ":" + admin.port();
-        master = new Master(config, hz, store, journal, poolSource, provisioner, mirrors, adminUrl);
-        election = new LeaderElection(hz, cluster, store, mirrors.masters(), mirrors.leader(), new LeadershipListener() {
-            @Override
-            public void isLeader(long fence) {
-                master.lead(fence);
-            }
-
-            @Override
-            public void notLeader(String why) {
-                master.stepDown();
-            }
-        });
-        master.attach(election);
+        master = new Master(config, hz, store, journal, poolSource, provisioner, mirrors, adminUrl, InstantSource.system());
+        election = new LeaderElection(hz, cluster, store, mirrors.masters(), mirrors.leader(), master, InstantSource.system());
         beats = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "dispatcher-beat");
             t.setDaemon(true);

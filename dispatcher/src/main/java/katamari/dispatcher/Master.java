@@ -3,6 +3,7 @@ package katamari.dispatcher;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.replicatedmap.ReplicatedMap;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -31,7 +32,8 @@ import katamari.cluster.PoolVersion;
 import katamari.cluster.WorkerBeat;
 import katamari.config.KatamariConfig;
 import katamari.config.PoolDefinition;
-import katamari.dispatcher.election.LeaderElection;
+import katamari.dispatcher.election.LeadershipListener;
+import katamari.dispatcher.election.Term;
 import katamari.dispatcher.metadata.FencedStore;
 import katamari.dispatcher.metadata.MetadataJournal;
 import katamari.dispatcher.metadata.StaleLeaderException;
@@ -46,17 +48,10 @@ import org.slf4j.LoggerFactory;
  * instances, repair metadata it did not write, and clean up the reply topics of gateways long gone. Any refused
  * write means this dispatcher was deposed: it tells the election and stops.
  */
-final class Master implements AutoCloseable {
+final class Master implements LeadershipListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Master.class);
     static final Duration TICK = Duration.ofMillis(500);
     private static final Duration JANITOR_EVERY = Duration.ofSeconds(10);
-
-    /** One term of leadership. */
-    private record Term(long fence, long sinceNanos, long sinceMillis) {
-        long ageMillis() {
-            return (System.nanoTime() - sinceNanos) / 1_000_000;
-        }
-    }
 
     private final ScheduledExecutorService duties = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "master-duties"));
     private final ExecutorService kafkaWork = Executors.newSingleThreadExecutor(r -> daemon(r, "master-provisioning"));
@@ -69,7 +64,7 @@ final class Master implements AutoCloseable {
     private final Mirrors mirrors;
     private final String self;
     private final String adminUrl;
-    private LeaderElection election;
+    private final InstantSource clock;
     /** Only touched on the duties thread. */
     private final Map<String, PoolVersion> catalog = new TreeMap<>();
     private final Set<String> provisioned = ConcurrentHashMap.newKeySet();
@@ -80,7 +75,8 @@ final class Master implements AutoCloseable {
     private long lastJanitorNanos;
 
     Master(KatamariConfig config, HazelcastInstance hz, FencedStore store, MetadataJournal journal, Dispatcher.PoolSource poolSource,
-           TopicProvisioner provisioner, Mirrors mirrors, String adminUrl) {
+           TopicProvisioner provisioner, Mirrors mirrors, String adminUrl, InstantSource clock) {
+        this.clock = clock;
         this.config = config;
         this.journal = journal;
         this.poolSource = poolSource;
@@ -90,10 +86,6 @@ final class Master implements AutoCloseable {
         this.mirrors = mirrors;
         this.self = config.cluster().self();
         this.adminUrl = adminUrl;
-    }
-
-    void attach(LeaderElection e) {
-        this.election = e;
     }
 
     boolean leading() {
@@ -113,7 +105,7 @@ final class Master implements AutoCloseable {
                     try {
                         place(t);
                     } catch (StaleLeaderException e) {
-                        election.deposed(t.fence(), e.getMessage());
+                        t.resign(e.getMessage());
                     } catch (RuntimeException e) {
                         LOG.warn("placement failed: {}", e.toString());
                     }
@@ -122,12 +114,19 @@ final class Master implements AutoCloseable {
         }
     }
 
-    void lead(long fence) {
-        duties.execute(() -> takeover(fence));
+    @Override
+    public void isLeader(Term t) {
+        duties.execute(() -> takeover(t));
     }
 
-    void stepDown() {
+    /** Ends the term with {@code fence} only: a late notice of an earlier term must not end the one that followed. */
+    @Override
+    public void notLeader(long fence, String why) {
         duties.execute(() -> {
+            Term t = term;
+            if (t == null || t.fence() != fence) {
+                return;
+            }
             if (ticking != null) {
                 ticking.cancel(false);
             }
@@ -147,7 +146,7 @@ final class Master implements AutoCloseable {
             try {
                 return action.apply(t.fence());
             } catch (StaleLeaderException e) {
-                election.deposed(t.fence(), e.getMessage());
+                t.resign(e.getMessage());
                 throw new NotLeaderException(e.getMessage());
             }
         });
@@ -256,8 +255,8 @@ final class Master implements AutoCloseable {
         });
     }
 
-    private void takeover(long fence) {
-        Term t = new Term(fence, System.nanoTime(), System.currentTimeMillis());
+    private void takeover(Term t) {
+        long fence = t.fence();
         term = t;
         try {
             catalog.clear();
@@ -277,10 +276,10 @@ final class Master implements AutoCloseable {
             place(t);
             ticking = duties.scheduleWithFixedDelay(this::tick, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
         } catch (StaleLeaderException e) {
-            election.deposed(fence, e.getMessage());
+            t.resign(e.getMessage());
         } catch (RuntimeException e) {
             LOG.error("takeover failed; giving up leadership so another dispatcher can try", e);
-            election.deposed(fence, "takeover failed: " + e);
+            t.resign("takeover failed: " + e);
         }
     }
 
@@ -326,7 +325,7 @@ final class Master implements AutoCloseable {
                 forgetGoneGateways(t);
             }
         } catch (StaleLeaderException e) {
-            election.deposed(t.fence(), e.getMessage());
+            t.resign(e.getMessage());
         } catch (RuntimeException e) {
             LOG.warn("master tick failed: {}", e.toString());
         }
@@ -335,7 +334,7 @@ final class Master implements AutoCloseable {
     /** The leader record is also the deposition detector: a deposed master's renewal is the write that is refused. */
     private void renew(Term t) {
         store.put(t.fence(), ClusterMaps.LEADER, ClusterMaps.LEADER_KEY,
-                new LeaderRecord(self, adminUrl, t.fence(), t.sinceMillis(), System.currentTimeMillis()));
+                new LeaderRecord(self, adminUrl, t.fence(), t.since().toEpochMilli(), clock.millis()));
     }
 
     private void provisionMissing() {
@@ -367,9 +366,9 @@ final class Master implements AutoCloseable {
         return live;
     }
 
-    private static long silentMillis(MapMirror<?> mirror, String key, Term t) {
+    private long silentMillis(MapMirror<?> mirror, String key, Term t) {
         long heard = mirror.lastHeard(key);
-        return Math.min(heard < 0 ? Long.MAX_VALUE : heard, t.ageMillis());
+        return Math.min(heard < 0 ? Long.MAX_VALUE : heard, clock.millis() - t.since().toEpochMilli());
     }
 
     private void evictSilentWorkers(Term t) {

@@ -7,6 +7,7 @@ import com.hazelcast.core.HazelcastInstance;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import katamari.cluster.ClusterMaps;
@@ -50,27 +51,29 @@ class LeaderElectionTest {
     @Test
     void the_end_of_a_failed_term_reaches_the_listener_before_the_next_term() {
         List<String> heard = new CopyOnWriteArrayList<>();
+        List<Term> terms = new CopyOnWriteArrayList<>();
         LeaderElection[] election = new LeaderElection[1];
         election[0] = new LeaderElection(hz, settings, store, masters, leader, new LeadershipListener() {
             @Override
-            public void isLeader(long fence) {
-                heard.add("isLeader " + fence);
+            public void isLeader(Term term) {
+                terms.add(term);
+                heard.add("isLeader " + term.fence());
             }
 
             @Override
-            public void notLeader(String why) {
+            public void notLeader(long fence, String why) {
                 // give the election thread every chance to win again before this notice is delivered
                 await().atMost(Duration.ofSeconds(10)).until(() -> heard.size() > 1 || electionBlockedOn(election[0]));
-                heard.add("notLeader");
+                heard.add("notLeader " + fence);
             }
-        });
+        }, InstantSource.system());
         try (LeaderElection e = election[0]) {
             e.start();
             await().atMost(Duration.ofSeconds(10)).until(() -> e.fence() != 0);
             long first = e.fence();
-            e.deposed(first, "takeover failed"); // what the master's duties thread does when its takeover fails
+            terms.get(0).resign("takeover failed"); // what the master's duties thread does when its takeover fails
             await().atMost(Duration.ofSeconds(10)).until(() -> heard.size() == 3);
-            assertEquals(List.of("isLeader " + first, "notLeader", "isLeader " + e.fence()), heard);
+            assertEquals(List.of("isLeader " + first, "notLeader " + first, "isLeader " + e.fence()), heard);
         }
     }
 

@@ -1,0 +1,40 @@
+package katamari.dispatcher.election;
+
+import java.time.Instant;
+
+/**
+ * One term of leadership, as {@link LeaderElection} hands it to its {@link LeadershipListener}: its fencing token
+ * (every metadata write of the term carries it), when it began, and the way to end it early.
+ */
+public final class Term {
+    private final long fence;
+    private final Instant since;
+    private final LeaderElection election;
+
+    Term(long fence, Instant since, LeaderElection election) {
+        this.fence = fence;
+        this.since = since;
+        this.election = election;
+    }
+
+    public long fence() {
+        return fence;
+    }
+
+    public Instant since() {
+        return since;
+    }
+
+    /**
+     * Ends this term: a write under its fence was refused, or its takeover failed. The election releases the lock
+     * and contends again; a term that is already over is left alone, so a late call cannot end a newer term.
+     */
+    public void resign(String why) {
+        election.deposed(fence, why);
+    }
+
+    @Override
+    public String toString() {
+        return "term " + fence + " (since " + since + ")";
+    }
+}
