@@ -165,7 +165,7 @@ public final class LeaderElection implements AutoCloseable {
                         sleep(TICK);
                         continue;
                     }
-                    setLeadership(new Term(token, clock.instant(), this), null);
+                    setLeadership(new Term(token, clock.instant(), why -> deposed(token, why)), null);
                 } else if (!lock.isLockedByCurrentThread()) {
                     deposed(fence, "the lock is no longer held (CP session expired?)");
                 } else {

@@ -1,6 +1,7 @@
 package katamari.dispatcher.election;
 
 import java.time.Instant;
+import java.util.function.Consumer;
 
 /**
  * One term of leadership, as {@link LeaderElection} hands it to its {@link LeadershipListener}: its fencing token
@@ -9,12 +10,13 @@ import java.time.Instant;
 public final class Term {
     private final long fence;
     private final Instant since;
-    private final LeaderElection election;
+    private final Consumer<String> resign;
 
-    Term(long fence, Instant since, LeaderElection election) {
+    /** @param resign ends the term early, with why; {@link LeaderElection} ignores it once the term is over */
+    public Term(long fence, Instant since, Consumer<String> resign) {
         this.fence = fence;
         this.since = since;
-        this.election = election;
+        this.resign = resign;
     }
 
     public long fence() {
@@ -30,7 +32,7 @@ public final class Term {
      * and contends again; a term that is already over is left alone, so a late call cannot end a newer term.
      */
     public void resign(String why) {
-        election.deposed(fence, why);
+        resign.accept(why);
     }
 
     @Override

@@ -1,4 +1,4 @@
-package katamari.dispatcher;
+package katamari.dispatcher.metadata;
 
 import com.hazelcast.core.HazelcastInstance;
 import java.util.List;
@@ -12,11 +12,11 @@ import katamari.cluster.PoolVersion;
 import katamari.cluster.WorkerBeat;
 
 /** Every dispatcher's local copies of the metadata maps (standbys keep them too, so a takeover starts informed). */
-record Mirrors(MapMirror<PoolVersion> pools, MapMirror<Placement> placements, MapMirror<WorkerBeat> workers,
+public record Mirrors(MapMirror<PoolVersion> pools, MapMirror<Placement> placements, MapMirror<WorkerBeat> workers,
                MapMirror<GatewayBeat> gateways, MapMirror<MasterBeat> masters, MapMirror<LeaderRecord> leader) implements AutoCloseable {
 
     /** @param workersChanged called when a worker appears, goes or changes (the master places at once) */
-    static Mirrors start(HazelcastInstance hz, Runnable workersChanged) {
+    public static Mirrors start(HazelcastInstance hz, Runnable workersChanged) {
         return new Mirrors(
                 new MapMirror<>(hz.getReplicatedMap(ClusterMaps.POOLS), PoolVersion.class, k -> {}).start(),
                 new MapMirror<>(hz.getReplicatedMap(ClusterMaps.PLACEMENTS), Placement.class, k -> {}).start(),
@@ -27,7 +27,7 @@ record Mirrors(MapMirror<PoolVersion> pools, MapMirror<Placement> placements, Ma
                 new MapMirror<>(hz.getReplicatedMap(ClusterMaps.LEADER), LeaderRecord.class, k -> {}).start());
     }
 
-    void resync() {
+    public void resync() {
         all().forEach(MapMirror::resync);
     }
 
