@@ -11,10 +11,10 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import katamari.cluster.ClusterMaps;
+import katamari.cluster.ClusterMetadata;
 import katamari.cluster.HazelcastSetup;
 import katamari.cluster.LeaderRecord;
 import katamari.cluster.MasterBeat;
-import katamari.cluster.MetadataJson;
 import katamari.cluster.PoolVersion;
 import katamari.config.ClusterSettings;
 import katamari.config.KatamariConfig;
@@ -45,6 +45,7 @@ public final class Dispatcher implements AutoCloseable {
     private final KatamariConfig config;
     private final ClusterSettings cluster;
     private HazelcastInstance hz;
+    private ClusterMetadata metadata;
     private Mirrors mirrors;
     private FencedStore store;
     private TopicProvisioner provisioner;
@@ -82,7 +83,8 @@ public final class Dispatcher implements AutoCloseable {
         LOG.info("dispatcher {} joining {} (CP members: {})", cluster.self(), cluster.members(),
                 cluster.cpMemberCount() == 0 ? "0, unsafe mode" : cluster.cpMemberCount());
         hz = HazelcastSetup.startMember(cluster);
-        mirrors = Mirrors.start(hz, this::workersChanged);
+        metadata = new ClusterMetadata(hz);
+        mirrors = Mirrors.start(metadata, this::workersChanged);
         journal = new MetadataJournal(config.kafka(), cluster.name(), Duration.ofSeconds(10));
         store = new FencedStore(hz, journal, Duration.ofSeconds(2));
         provisioner = new TopicProvisioner(config.kafka());
@@ -115,9 +117,8 @@ public final class Dispatcher implements AutoCloseable {
     private void beat() {
         try {
             long fence = election.fence();
-            hz.<String, String>getReplicatedMap(ClusterMaps.MASTERS).put(cluster.self(), MetadataJson.encode(new MasterBeat(
-                    cluster.self(), election.priority(), adminUrl, fence != 0, election.isContending() || fence != 0, fence,
-                    System.currentTimeMillis())));
+            metadata.putMaster(new MasterBeat(cluster.self(), election.priority(), adminUrl, fence != 0,
+                    election.isContending() || fence != 0, fence, System.currentTimeMillis()));
         } catch (RuntimeException e) {
             LOG.debug("master beat failed: {}", e.toString());
         }
@@ -241,9 +242,9 @@ public final class Dispatcher implements AutoCloseable {
         }
         closeQuietly(master);
         closeQuietly(admin);
-        if (hz != null) {
+        if (metadata != null) {
             try {
-                hz.<String, String>getReplicatedMap(ClusterMaps.MASTERS).remove(cluster.self());
+                metadata.removeMaster(cluster.self());
             } catch (RuntimeException e) {
                 LOG.debug("cannot remove own master entry: {}", e.toString());
             }

@@ -1,8 +1,7 @@
 package katamari.dispatcher.metadata;
 
-import com.hazelcast.core.HazelcastInstance;
 import java.util.List;
-import katamari.cluster.ClusterMaps;
+import katamari.cluster.ClusterMetadata;
 import katamari.cluster.GatewayBeat;
 import katamari.cluster.LeaderRecord;
 import katamari.cluster.MapMirror;
@@ -16,15 +15,9 @@ public record Mirrors(MapMirror<PoolVersion> pools, MapMirror<Placement> placeme
                MapMirror<GatewayBeat> gateways, MapMirror<MasterBeat> masters, MapMirror<LeaderRecord> leader) implements AutoCloseable {
 
     /** @param workersChanged called when a worker appears, goes or changes (the master places at once) */
-    public static Mirrors start(HazelcastInstance hz, Runnable workersChanged) {
-        return new Mirrors(
-                new MapMirror<>(hz.getReplicatedMap(ClusterMaps.POOLS), PoolVersion.class, k -> {}).start(),
-                new MapMirror<>(hz.getReplicatedMap(ClusterMaps.PLACEMENTS), Placement.class, k -> {}).start(),
-                new MapMirror<>(hz.getReplicatedMap(ClusterMaps.WORKERS), WorkerBeat.class, k -> workersChanged.run()).start(),
-                new MapMirror<>(hz.getReplicatedMap(ClusterMaps.GATEWAYS), GatewayBeat.class, k -> {}).start(),
-                new MapMirror<>(hz.getReplicatedMap(ClusterMaps.MASTERS), MasterBeat.class, k -> {}).start(),
-                // the leader map also holds the "seeded" marker, which is no LeaderRecord: only LEADER_KEY is read
-                new MapMirror<>(hz.getReplicatedMap(ClusterMaps.LEADER), LeaderRecord.class, k -> {}).start());
+    public static Mirrors start(ClusterMetadata metadata, Runnable workersChanged) {
+        return new Mirrors(metadata.pools(k -> {}), metadata.placements(k -> {}), metadata.workers(k -> workersChanged.run()),
+                metadata.gateways(k -> {}), metadata.masters(k -> {}), metadata.leader(k -> {}));
     }
 
     public void resync() {

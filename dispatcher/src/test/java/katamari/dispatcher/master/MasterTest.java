@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import katamari.cluster.ClusterMaps;
+import katamari.cluster.ClusterMetadata;
 import katamari.cluster.Drain;
 import katamari.cluster.MetadataJson;
 import katamari.cluster.Placement;
@@ -49,7 +50,7 @@ class MasterTest {
         hz = TestMembers.start();
         journal = new MemoryJournal();
         store = new FencedStore(hz, journal, Duration.ofSeconds(2));
-        mirrors = Mirrors.start(hz, () -> {});
+        mirrors = Mirrors.start(new ClusterMetadata(hz), () -> {});
         topics = new RecordingTopics();
         clock = new TestClock();
     }
