@@ -2,14 +2,17 @@ package katamari.dispatcher.election;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.cp.lock.FencedLock;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import katamari.cluster.ClusterMaps;
 import katamari.cluster.LeaderRecord;
 import katamari.cluster.MapMirror;
@@ -28,12 +31,14 @@ class LeaderElectionTest {
     private FencedStore store;
     private MapMirror<MasterBeat> masters;
     private MapMirror<LeaderRecord> leader;
+    private MemoryJournal journal;
 
     @BeforeEach
     void start() {
         hz = TestMembers.start();
         settings = TestMembers.settings(hz);
-        store = new FencedStore(hz, new MemoryJournal(), Duration.ofSeconds(2));
+        journal = new MemoryJournal();
+        store = new FencedStore(hz, journal, Duration.ofSeconds(2));
         masters = new MapMirror<>(hz.getReplicatedMap(ClusterMaps.MASTERS), MasterBeat.class, k -> {}).start();
         leader = new MapMirror<>(hz.getReplicatedMap(ClusterMaps.LEADER), LeaderRecord.class, k -> {}).start();
     }
@@ -74,6 +79,78 @@ class LeaderElectionTest {
             terms.get(0).resign("takeover failed"); // what the master's duties thread does when its takeover fails
             await().atMost(Duration.ofSeconds(10)).until(() -> heard.size() == 3);
             assertEquals(List.of("isLeader " + first, "notLeader " + first, "isLeader " + e.fence()), heard);
+        }
+    }
+
+    /** Remembers what it heard, in order. */
+    private static final class Recorder implements LeadershipListener {
+        final List<String> heard = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void isLeader(Term term) {
+            heard.add("isLeader " + term.fence());
+        }
+
+        @Override
+        public void notLeader(long fence, String why) {
+            heard.add("notLeader " + fence);
+        }
+    }
+
+    @Test
+    void a_dispatcher_that_cannot_make_its_fence_durable_does_not_lead_and_releases_the_lock() throws Exception {
+        journal.failNext(Integer.MAX_VALUE);
+        Recorder recorder = new Recorder();
+        try (LeaderElection e = new LeaderElection(hz, settings, store, masters, leader, recorder, InstantSource.system())) {
+            e.start();
+            await().atMost(Duration.ofSeconds(10)).until(e::isContending);
+            FencedLock lock = hz.getCPSubsystem().getLock(ClusterMaps.MASTER_LOCK);
+            assertTrue(lock.tryLock(10, TimeUnit.SECONDS), "the election let go of the lock it could not lead with");
+            lock.unlock();
+            assertEquals(0, e.fence());
+            assertEquals(List.of(), recorder.heard);
+        }
+    }
+
+    @Test
+    void a_leader_that_closes_ends_its_term_and_unlocks() throws Exception {
+        Recorder recorder = new Recorder();
+        long fence;
+        try (LeaderElection e = new LeaderElection(hz, settings, store, masters, leader, recorder, InstantSource.system())) {
+            e.start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> e.fence() != 0);
+            fence = e.fence();
+        }
+        assertEquals(List.of("isLeader " + fence, "notLeader " + fence), recorder.heard);
+        FencedLock lock = hz.getCPSubsystem().getLock(ClusterMaps.MASTER_LOCK);
+        assertTrue(lock.tryLock(1, TimeUnit.SECONDS), "a standby can take the lock at once");
+        lock.unlock();
+    }
+
+    @Test
+    void a_resign_of_a_term_that_is_over_changes_nothing() {
+        List<Term> terms = new CopyOnWriteArrayList<>();
+        Recorder recorder = new Recorder();
+        LeadershipListener both = new LeadershipListener() {
+            @Override
+            public void isLeader(Term term) {
+                terms.add(term);
+                recorder.isLeader(term);
+            }
+
+            @Override
+            public void notLeader(long fence, String why) {
+                recorder.notLeader(fence, why);
+            }
+        };
+        try (LeaderElection e = new LeaderElection(hz, settings, store, masters, leader, both, InstantSource.system())) {
+            e.start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> e.fence() != 0);
+            terms.get(0).resign("first");
+            await().atMost(Duration.ofSeconds(10)).until(() -> terms.size() == 2);
+            terms.get(0).resign("late, again");
+            assertEquals(terms.get(1).fence(), e.fence(), "the second term goes on");
+            assertEquals(3, recorder.heard.size(), recorder.heard.toString());
         }
     }
 

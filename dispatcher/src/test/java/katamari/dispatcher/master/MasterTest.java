@@ -17,6 +17,8 @@ import katamari.cluster.Drain;
 import katamari.cluster.MetadataJson;
 import katamari.cluster.Placement;
 import katamari.cluster.PoolVersion;
+import katamari.cluster.WorkerBeat;
+import katamari.config.ClusterSettings;
 import katamari.config.KatamariConfig;
 import katamari.config.PoolDefinition;
 import katamari.dispatcher.NotLeaderException;
@@ -65,7 +67,11 @@ class MasterTest {
     }
 
     private Master master(List<PoolDefinition> configPools, boolean configFileWins) {
-        KatamariConfig config = KatamariConfig.defaults().withCluster(TestMembers.settings(hz)).withPools(configPools);
+        return master(configPools, configFileWins, TestMembers.settings(hz));
+    }
+
+    private Master master(List<PoolDefinition> configPools, boolean configFileWins, ClusterSettings settings) {
+        KatamariConfig config = KatamariConfig.defaults().withCluster(settings).withPools(configPools);
         master = new Master(config, configFileWins, store, journal, topics, mirrors, "http://127.0.0.1:1", clock);
         return master;
     }
@@ -181,5 +187,25 @@ class MasterTest {
         assertTrue(store.pools().get("echo/v1").deleted());
         assertFalse(store.pools().get("echo/v2").deleted());
         assertEquals(List.of(), master.delete("nothing", null));
+    }
+
+    @Test
+    void a_worker_silent_past_its_ttl_is_evicted_and_its_share_goes_to_the_others() {
+        master(List.of(new PoolDefinition("echo", "v1", List.of("true"), 2, null, null, null, null, null, null, null, null, null)), false,
+                TestMembers.settings(hz, Duration.ofMillis(100), Duration.ofMillis(300)));
+        ClusterMetadata metadata = new ClusterMetadata(hz);
+        metadata.putWorker(new WorkerBeat("silent", "h", 4, 0, List.of(), Map.of(), Map.of()));
+        metadata.putWorker(new WorkerBeat("alive", "h", 4, 0, List.of(), Map.of(), Map.of()));
+        Term t = newTerm();
+        master.isLeader(t);
+        leadsWith(t);
+        await().atMost(Duration.ofSeconds(10)).until(() -> store.placements().size() == 2);
+        clock.advance(Duration.ofSeconds(1)); // the term is older than the TTL: silence now counts in full
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            metadata.putWorker(new WorkerBeat("alive", "h", 4, 0, List.of(), Map.of(), Map.of()));
+            return !mirrors.workers().snapshot().containsKey("silent");
+        });
+        await().atMost(Duration.ofSeconds(10)).until(() -> store.placements().get("silent").total() == 0
+                && store.placements().get("alive").instances().equals(Map.of("echo/v1", 2)));
     }
 }

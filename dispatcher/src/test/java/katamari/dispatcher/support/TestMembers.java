@@ -4,6 +4,7 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
@@ -37,9 +38,14 @@ public final class TestMembers {
 
     /** Cluster settings naming {@code hz} as the only dispatcher of the master list. */
     public static ClusterSettings settings(HazelcastInstance hz) {
+        return settings(hz, null, null);
+    }
+
+    /** The same with a worker heartbeat and TTL (null: the defaults). */
+    public static ClusterSettings settings(HazelcastInstance hz, Duration workerHeartbeat, Duration workerTtl) {
         var a = hz.getCluster().getLocalMember().getAddress();
         String self = a.getHost() + ":" + a.getPort();
         return new ClusterSettings(hz.getConfig().getClusterName(), a.getHost(), a.getPort(), List.of(self), 0, null, null, null, null,
-                "127.0.0.1", 0, null, true, null, null, 16, null);
+                "127.0.0.1", 0, null, true, workerHeartbeat, workerTtl, 16, null);
     }
 }
