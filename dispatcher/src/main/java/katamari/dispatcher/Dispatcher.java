@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * The master role: a Hazelcast member of the master set. Every dispatcher keeps a copy of the whole pool set, serves
  * the admin API and {@code GET /cluster}, and contends for the master lock by its place in the master list; the one
  * holding it provisions topics, places instances on workers, evicts silent workers and cleans up after gone
- * gateways (see {@code Master}).
+ * gateways (see {@code master.Master}).
  */
 public final class Dispatcher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);

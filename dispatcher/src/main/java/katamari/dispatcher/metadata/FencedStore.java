@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * <p>The check is a linearizable CP read just before the {@code ReplicatedMap} write, which has no conditional
  * write of its own; a write racing the very moment of takeover can still slip through. Two more guards cover that
  * window: every value carries its fence and readers never let a key go back to a lower fence, and the current
- * master re-asserts its own state every tick (see {@code Master}), overwriting anything it did not write.
+ * master re-asserts its own state every tick (see {@code master.Housekeeping}), overwriting anything it did not write.
  *
  * <p>Values of the {@link MetadataJournal#DURABLE} maps are written to the {@link MetadataJournal} before the map,
  * so they survive the loss of every dispatcher; a journal that cannot take the write fails it (nothing is half done
