@@ -107,8 +107,8 @@ public final class LeaderElection implements AutoCloseable {
      */
     private synchronized void setLeadership(Term next, String why) {
         Term old = term;
-        if (old == next) {
-            return;
+        if (old == next || (next != null && lifecycle.get() != Lifecycle.RUNNING)) {
+            return; // a term won while close() runs is never told: the thread releases the lock on its way out
         }
         term = next;
         try {
