@@ -5,6 +5,7 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastInstanceNotActiveException;
 import com.hazelcast.cp.lock.FencedLock;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -47,16 +48,18 @@ public final class LeaderElection implements AutoCloseable {
     private final MapMirror<MasterBeat> masters;
     private final MapMirror<LeaderRecord> leader;
     private final LeadershipListener listener;
+    private final InstantSource clock;
     private final int priority;
     private final Map<String, Long> healthySince = new ConcurrentHashMap<>();
     private final Thread thread;
-    /** The fence of the leadership this dispatcher holds, 0 when it does not lead; guarded by {@code this}. */
-    private long leading;
+    /** The term this dispatcher leads, null when it does not; guarded by {@code this}. */
+    private Term term;
     private volatile boolean contending;
 
     public LeaderElection(HazelcastInstance hz, ClusterSettings settings, FencedStore store, MapMirror<MasterBeat> masters,
-                          MapMirror<LeaderRecord> leader, LeadershipListener listener) {
+                          MapMirror<LeaderRecord> leader, LeadershipListener listener, InstantSource clock) {
         this.hz = hz;
+        this.clock = clock;
         this.settings = settings;
         this.store = store;
         this.masters = masters;
@@ -78,8 +81,9 @@ public final class LeaderElection implements AutoCloseable {
         return priority;
     }
 
+    /** The current term's fence, 0 when this dispatcher does not lead. */
     public synchronized long fence() {
-        return leading;
+        return term == null ? 0 : term.fence();
     }
 
     public boolean isContending() {
@@ -87,26 +91,38 @@ public final class LeaderElection implements AutoCloseable {
     }
 
     /**
-     * Called when a write under {@code fence} was refused: this dispatcher is no longer the master. The election
-     * thread releases what is left of the lock and goes back to contending.
+     * Ends the term with {@code fence} ({@link Term#resign}, a lost lock, a hand-over, close): this dispatcher is no
+     * longer the master. The election thread releases what is left of the lock and goes back to contending. A fence
+     * that is not the current term's is ignored.
      */
-    public void deposed(long fence, String why) {
-        synchronized (this) {
-            if (leading != fence || leading == 0) {
-                return;
-            }
-            leading = 0;
+    synchronized void deposed(long fence, String why) {
+        if (term != null && term.fence() == fence) {
+            setLeadership(null, why);
         }
-        LOG.warn("master {} (fence {}) deposed: {}", settings.self(), fence, why);
-        listener.notLeader(why);
     }
 
-    private void won(long fence) {
-        synchronized (this) {
-            leading = fence;
+    /**
+     * The one place leadership changes and the listener hears of it, under this object's lock and only on a real
+     * change: the listener hears a term's end before the next term's start, whichever thread ends it.
+     */
+    private synchronized void setLeadership(Term next, String why) {
+        Term old = term;
+        if (old == next || (next != null && lifecycle.get() != Lifecycle.RUNNING)) {
+            return; // a term won while close() runs is never told: the thread releases the lock on its way out
         }
-        LOG.info("master {} (priority {}) now leads with fence {}", settings.self(), priority, fence);
-        listener.isLeader(fence);
+        term = next;
+        try {
+            if (old != null) {
+                LOG.warn("master {} (fence {}) deposed: {}", settings.self(), old.fence(), why);
+                listener.notLeader(old.fence(), why);
+            }
+            if (next != null) {
+                LOG.info("master {} (priority {}) now leads with fence {}", settings.self(), priority, next.fence());
+                listener.isLeader(next);
+            }
+        } catch (RuntimeException e) {
+            LOG.error("a leadership listener failed", e);
+        }
     }
 
     private void run() {
@@ -149,7 +165,7 @@ public final class LeaderElection implements AutoCloseable {
                         sleep(TICK);
                         continue;
                     }
-                    won(token);
+                    setLeadership(new Term(token, clock.instant(), why -> deposed(token, why)), null);
                 } else if (!lock.isLockedByCurrentThread()) {
                     deposed(fence, "the lock is no longer held (CP session expired?)");
                 } else {
@@ -205,7 +221,7 @@ public final class LeaderElection implements AutoCloseable {
 
     /** A higher-priority dispatcher that has been healthy and contending long enough to take over, or null. */
     private String higherPriorityReady() {
-        long now = System.nanoTime();
+        long now = clock.millis();
         String ready = null;
         for (MasterBeat m : masters.snapshot().values()) {
             if (m.priority() >= priority || !healthy(m) || !m.contending()) {
@@ -213,7 +229,7 @@ public final class LeaderElection implements AutoCloseable {
                 continue;
             }
             long since = healthySince.computeIfAbsent(m.address(), k -> now);
-            if (now - since >= HANDBACK_AFTER.toNanos()) {
+            if (now - since >= HANDBACK_AFTER.toMillis()) {
                 ready = m.address();
             }
         }

@@ -4,13 +4,19 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.cp.IAtomicLong;
 import com.hazelcast.replicatedmap.ReplicatedMap;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import katamari.cluster.ClusterMaps;
+import katamari.cluster.Drain;
 import katamari.cluster.Fenced;
+import katamari.cluster.LeaderRecord;
 import katamari.cluster.MetadataJson;
+import katamari.cluster.Placement;
+import katamari.cluster.PoolVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * <p>The check is a linearizable CP read just before the {@code ReplicatedMap} write, which has no conditional
  * write of its own; a write racing the very moment of takeover can still slip through. Two more guards cover that
  * window: every value carries its fence and readers never let a key go back to a lower fence, and the current
- * master re-asserts its own state every tick (see {@code Master}), overwriting anything it did not write.
+ * master re-asserts its own state every tick (see {@code master.Housekeeping}), overwriting anything it did not write.
  *
  * <p>Values of the {@link MetadataJournal#DURABLE} maps are written to the {@link MetadataJournal} before the map,
  * so they survive the loss of every dispatcher; a journal that cannot take the write fails it (nothing is half done
@@ -34,12 +40,12 @@ public final class FencedStore {
     private static final Logger LOG = LoggerFactory.getLogger(FencedStore.class);
 
     private final HazelcastInstance hz;
-    private final MetadataJournal journal;
+    private final Journal journal;
     private volatile IAtomicLong fence;
     private final Duration checkTimeout;
     private final AtomicLong refused = new AtomicLong();
 
-    public FencedStore(HazelcastInstance hz, MetadataJournal journal, Duration checkTimeout) {
+    public FencedStore(HazelcastInstance hz, Journal journal, Duration checkTimeout) {
         this.hz = hz;
         this.journal = journal;
         this.checkTimeout = checkTimeout;
@@ -93,7 +99,61 @@ public final class FencedStore {
         }
     }
 
-    /** @param value a {@link Fenced} value must carry {@code token} */
+    public void putPool(long token, PoolVersion p) {
+        put(token, ClusterMaps.POOLS, p.key(), p);
+    }
+
+    public void putPlacement(long token, Placement p) {
+        put(token, ClusterMaps.PLACEMENTS, p.worker(), p);
+    }
+
+    public void putDrain(long token, Drain d) {
+        put(token, ClusterMaps.DRAINS, d.worker(), d);
+    }
+
+    /** The leader record; also the deposition detector: a deposed master's renewal is the write that is refused. */
+    public void putLeader(long token, LeaderRecord r) {
+        put(token, ClusterMaps.LEADER, ClusterMaps.LEADER_KEY, r);
+    }
+
+    /** Marks the master set as seeded: later masters take the maps as the truth instead of restoring the journal. */
+    public void markSeeded(long token, String by) {
+        put(token, ClusterMaps.LEADER, ClusterMaps.SEEDED_KEY, Map.of("by", by, "fence", token));
+    }
+
+    /** False until a master of this master set took over: every dispatcher had stopped, or the cluster is new. */
+    public boolean seeded() {
+        return map(ClusterMaps.LEADER).containsKey(ClusterMaps.SEEDED_KEY);
+    }
+
+    /** Evicts a silent worker's registration (its placement stays, emptied by the next placement). */
+    public void removeWorker(long token, String worker) {
+        remove(token, ClusterMaps.WORKERS, worker);
+    }
+
+    /** Forgets a gateway gone for its TTL. */
+    public void removeGateway(long token, String gateway) {
+        remove(token, ClusterMaps.GATEWAYS, gateway);
+    }
+
+    /** The pool map as it is now (not this process's mirror), tombstones included. */
+    public Map<String, PoolVersion> pools() {
+        return read(ClusterMaps.POOLS, PoolVersion.class);
+    }
+
+    public Map<String, Placement> placements() {
+        return read(ClusterMaps.PLACEMENTS, Placement.class);
+    }
+
+    public Map<String, Drain> drains() {
+        return read(ClusterMaps.DRAINS, Drain.class);
+    }
+
+    /**
+     * The generic fenced write the typed ones above use.
+     *
+     * @param value a {@link Fenced} value must carry {@code token}
+     */
     public void put(long token, String mapName, String key, Object value) {
         if (value instanceof Fenced f && f.fence() != token) {
             throw new IllegalArgumentException(mapName + "[" + key + "] carries fence " + f.fence() + " but is written under " + token);
@@ -106,7 +166,7 @@ public final class FencedStore {
         map(mapName).put(key, json);
     }
 
-    public void remove(long token, String mapName, String key) {
+    private void remove(long token, String mapName, String key) {
         check(token, "remove " + mapName + "[" + key + "]");
         map(mapName).remove(key);
     }
@@ -131,6 +191,10 @@ public final class FencedStore {
     /** How many writes this process had refused (shown by {@code GET /cluster}). */
     public long refusedWrites() {
         return refused.get();
+    }
+
+    private <T> Map<String, T> read(String mapName, Class<T> type) {
+        return MetadataJson.decodeAll(new HashMap<>(map(mapName)), mapName, type);
     }
 
     private ReplicatedMap<String, String> map(String name) {

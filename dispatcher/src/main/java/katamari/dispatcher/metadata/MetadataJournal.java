@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -42,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * <p>Writes are synchronous (acks=all): a change the admin API acknowledged is on the replicated log. Only the
  * master's duties thread and its election write; reads happen at takeover.
  */
-public final class MetadataJournal implements AutoCloseable {
+public final class MetadataJournal implements Journal, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MetadataJournal.class);
     /** The maps whose entries survive the loss of every dispatcher. */
     public static final Set<String> DURABLE = Set.of(ClusterMaps.POOLS, ClusterMaps.PLACEMENTS, ClusterMaps.DRAINS);
@@ -53,24 +52,6 @@ public final class MetadataJournal implements AutoCloseable {
     private final Duration timeout;
     private final KafkaProducer<byte[], byte[]> producer;
     private volatile boolean topicReady;
-
-    /** What the journal held when it was read. */
-    public record Snapshot(long fence, Map<String, Map<String, String>> maps) {
-        public Snapshot {
-            Map<String, Map<String, String>> copy = new TreeMap<>();
-            maps.forEach((name, entries) -> copy.put(name, Map.copyOf(entries)));
-            maps = Map.copyOf(copy);
-        }
-
-        public Map<String, String> map(String name) {
-            return maps.getOrDefault(name, Map.of());
-        }
-
-        /** Nothing was ever written: a brand-new cluster. */
-        public boolean empty() {
-            return fence == 0 && maps.isEmpty();
-        }
-    }
 
     /** @param clusterName the cluster's name: clusters that share a Kafka keep separate journals */
     public MetadataJournal(KafkaSettings kafka, String clusterName, Duration timeout) {
@@ -93,11 +74,13 @@ public final class MetadataJournal implements AutoCloseable {
         return "katamari.metadata." + clusterName.replaceAll("[^a-zA-Z0-9._-]", "_");
     }
 
+    @Override
     public String topic() {
         return topic;
     }
 
-    /** Writes one entry of a {@link #DURABLE} map; returns once the broker has it on every in-sync replica. */
+    /** Returns once the broker has it on every in-sync replica. */
+    @Override
     public void put(String mapName, String key, String json) {
         if (!DURABLE.contains(mapName)) {
             throw new IllegalArgumentException(mapName + " is not a durable map: " + DURABLE);
@@ -105,12 +88,13 @@ public final class MetadataJournal implements AutoCloseable {
         send(mapName + ":" + key, json);
     }
 
-    /** Records {@code fence} as the highest fence ever used; call before the first write under it. */
+    @Override
     public void recordFence(long fence) {
         send(FENCE_KEY, "{\"fence\":" + fence + "}");
     }
 
-    /** Everything the journal holds, read from its start to its current end. */
+    /** Read from its start to its current end. */
+    @Override
     public Snapshot read() {
         ensureTopic();
         Properties p = kafka.clientProperties();

@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * Creates what a pool-version needs in Kafka: its request and dead-letter topics, and its share group's configs.
  * Idempotent: existing topics are left as they are, group configs are (re)set.
  */
-public final class TopicProvisioner implements AutoCloseable {
+public final class TopicProvisioner implements Topics, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TopicProvisioner.class);
     /**
      * Bounds for the group lock: 1 s is the lowest the broker accepts at all (the embedded broker lowers its
@@ -47,6 +47,7 @@ public final class TopicProvisioner implements AutoCloseable {
         this.admin = Admin.create(p);
     }
 
+    @Override
     public void provision(Collection<PoolDefinition> pools) {
         List<NewTopic> topics = new ArrayList<>();
         for (PoolDefinition p : pools) {
@@ -77,6 +78,7 @@ public final class TopicProvisioner implements AutoCloseable {
     }
 
     /** Deletes a topic (a gone gateway's reply topic); a topic that is already gone is fine. */
+    @Override
     public void deleteTopic(String topic) {
         try {
             admin.deleteTopics(List.of(topic)).all().get();

@@ -9,9 +9,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import katamari.cluster.ClusterMaps;
+import katamari.cluster.ClusterMetadata;
 import katamari.cluster.GatewayBeat;
 import katamari.cluster.MapMirror;
-import katamari.cluster.MetadataJson;
 import katamari.cluster.PoolVersion;
 import katamari.cluster.WorkerBeat;
 import org.slf4j.Logger;
@@ -31,6 +31,7 @@ public final class ClusterPools implements AutoCloseable {
     private static final Duration RESYNC = Duration.ofSeconds(5);
 
     private final HazelcastInstance hz;
+    private final ClusterMetadata metadata;
     private final PoolDirectory directory;
     private final GatewayBeat identity;
     private final Supplier<Map<String, GatewayBeat.Traffic>> traffic;
@@ -45,6 +46,7 @@ public final class ClusterPools implements AutoCloseable {
     /** @param traffic what the gateway has seen per pool-version, published with every heartbeat */
     public ClusterPools(HazelcastInstance hz, PoolDirectory directory, GatewayBeat identity, Supplier<Map<String, GatewayBeat.Traffic>> traffic) {
         this.hz = hz;
+        this.metadata = new ClusterMetadata(hz);
         this.directory = directory;
         this.identity = identity;
         this.traffic = traffic;
@@ -52,11 +54,9 @@ public final class ClusterPools implements AutoCloseable {
 
     /** Returns once the directory holds the current pool set. */
     public ClusterPools start() {
-        pools = new MapMirror<>(hz.getReplicatedMap(ClusterMaps.POOLS), PoolVersion.class,
-                key -> directory.replace(pools.snapshot().values()));
-        pools.start();
+        pools = metadata.pools(key -> directory.replace(pools.snapshot().values()));
         directory.replace(pools.snapshot().values());
-        workers = new MapMirror<>(hz.getReplicatedMap(ClusterMaps.WORKERS), WorkerBeat.class, key -> { }).start();
+        workers = metadata.workers(key -> { });
         hz.getLifecycleService().addLifecycleListener(e -> {
             if (e.getState() == LifecycleEvent.LifecycleState.CLIENT_CONNECTED) {
                 work.execute(pools::resync);
@@ -77,8 +77,7 @@ public final class ClusterPools implements AutoCloseable {
 
     private void beat() {
         try {
-            hz.<String, String>getReplicatedMap(ClusterMaps.GATEWAYS).put(identity.id(), MetadataJson.encode(
-                    new GatewayBeat(identity.id(), identity.replyTopic(), identity.url(), System.currentTimeMillis(), traffic.get())));
+            metadata.putGateway(new GatewayBeat(identity.id(), identity.replyTopic(), identity.url(), System.currentTimeMillis(), traffic.get()));
         } catch (RuntimeException e) {
             LOG.debug("gateway heartbeat failed (will retry): {}", e.toString());
         }

@@ -3,7 +3,6 @@ package katamari.worker.membership;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent;
-import com.hazelcast.replicatedmap.ReplicatedMap;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import katamari.cluster.ClusterMaps;
+import katamari.cluster.ClusterMetadata;
 import katamari.cluster.MapMirror;
 import katamari.cluster.MetadataJson;
 import katamari.cluster.Placement;
@@ -47,6 +47,7 @@ public final class WorkerMembership implements AutoCloseable {
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final WorkerAgent agent;
     private final HazelcastInstance hz;
+    private final ClusterMetadata metadata;
     private final ClusterSettings settings;
     private final String host = hostName();
     private final ScheduledExecutorService work;
@@ -61,6 +62,7 @@ public final class WorkerMembership implements AutoCloseable {
     public WorkerMembership(WorkerAgent agent, HazelcastInstance hz, ClusterSettings settings) {
         this.agent = agent;
         this.hz = hz;
+        this.metadata = new ClusterMetadata(hz);
         this.settings = settings;
         this.work = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "membership-" + agent.id());
@@ -73,17 +75,17 @@ public final class WorkerMembership implements AutoCloseable {
         if (!state.compareAndSet(State.NEW, State.STARTED)) {
             throw new IllegalStateException("membership cannot be started more than once (state " + state.get() + ")");
         }
-        pools = new MapMirror<>(hz.getReplicatedMap(ClusterMaps.POOLS), PoolVersion.class, key -> requestReconcile()).start();
+        pools = metadata.pools(key -> requestReconcile());
         // nested calls go where the masters' pool set says, to the version with the most traffic weight
         agent.routeNestedCalls(pool -> pools.snapshot().values().stream()
                 .filter(v -> !v.deleted() && v.definition().name().equals(pool))
                 .max(java.util.Comparator.comparingInt(PoolVersion::weight))
                 .map(v -> v.definition().version()));
-        placements = new MapMirror<>(hz.getReplicatedMap(ClusterMaps.PLACEMENTS), Placement.class, key -> {
+        placements = metadata.placements(key -> {
             if (key == null || key.equals(agent.id())) {
                 requestReconcile();
             }
-        }).start();
+        });
         hz.getLifecycleService().addLifecycleListener(e -> {
             if (e.getState() == LifecycleEvent.LifecycleState.CLIENT_CONNECTED) {
                 work.execute(this::resync); // events may have been missed while disconnected
@@ -168,7 +170,7 @@ public final class WorkerMembership implements AutoCloseable {
             List<WorkerBeat.Instance> instances = agent.status().stream().map(WorkerMembership::instance).toList();
             WorkerBeat beat = new WorkerBeat(agent.id(), host, settings.workerCapacity(), System.currentTimeMillis(), instances, agent.refused(),
                     agent.unhealthy());
-            workers().put(agent.id(), MetadataJson.encode(beat));
+            metadata.putWorker(beat);
         } catch (RuntimeException e) {
             LOG.debug("worker {} heartbeat failed (will retry): {}", agent.id(), e.toString());
         }
@@ -189,10 +191,6 @@ public final class WorkerMembership implements AutoCloseable {
         }
     }
 
-    private ReplicatedMap<String, String> workers() {
-        return hz.getReplicatedMap(ClusterMaps.WORKERS);
-    }
-
     private static String hostName() {
         try {
             return InetAddress.getLocalHost().getHostName() + "/" + ProcessHandle.current().pid();
@@ -209,7 +207,7 @@ public final class WorkerMembership implements AutoCloseable {
         }
         work.shutdownNow();
         try {
-            workers().remove(agent.id());
+            metadata.removeWorker(agent.id());
         } catch (RuntimeException e) {
             LOG.debug("worker {} could not remove its entry: {}", agent.id(), e.toString());
         }
