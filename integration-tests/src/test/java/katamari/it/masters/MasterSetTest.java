@@ -17,18 +17,13 @@ import java.util.UUID;
 import java.util.stream.Collectors;
 import katamari.cluster.ClusterMaps;
 import katamari.cluster.HazelcastSetup;
-import katamari.config.ClusterSettings;
-import katamari.config.GatewaySettings;
-import katamari.config.KafkaSettings;
 import katamari.config.KatamariConfig;
-import katamari.config.WorkerSettings;
 import katamari.dispatcher.Dispatcher;
 import katamari.dispatcher.metadata.FencedStore;
 import katamari.dispatcher.metadata.MetadataJournal;
 import katamari.dispatcher.metadata.StaleLeaderException;
 import katamari.gateway.Gateway;
 import katamari.it.support.Http;
-import katamari.it.support.KafkaFixture;
 import katamari.it.support.Katamari;
 import katamari.worker.InstanceStatus;
 import katamari.worker.WorkerAgent;
@@ -59,24 +54,19 @@ class MasterSetTest {
         memberPorts = freePorts(2);
         adminPorts = freePorts(2);
         List<String> members = List.of("127.0.0.1:" + memberPorts[0], "127.0.0.1:" + memberPorts[1]);
-        ClusterSettings cluster = new ClusterSettings("it-" + UUID.randomUUID().toString().substring(0, 8), "127.0.0.1",
-                memberPorts[0], members, 0, null, null, null, null, "127.0.0.1", adminPorts[0], KEY, false,
-                null, null, 8, null);
-        base = new KatamariConfig(KafkaSettings.defaults().withBootstrap(KafkaFixture.bootstrapServers()),
-                new GatewaySettings("127.0.0.1", 0, null, Duration.ofSeconds(20), 1024 * 1024).withOpen(true),
-                new WorkerSettings(Duration.ofSeconds(30), null, Duration.ofSeconds(1), null, null, null, null, null, null, List.of("java")),
-                List.of(), cluster);
+        base = Katamari.testConfig().withGateway(Katamari.gateway(Duration.ofSeconds(20))).withWorker(Katamari.testWorker())
+                .withCluster(Katamari.testCluster(memberPorts[0], adminPorts[0], KEY).withMembers(members));
         dispatchers.add(dispatcher(0));
         dispatchers.get(0).start();
         dispatchers.add(dispatcher(1));
         dispatchers.get(1).start();
         Awaitility.await("the first on the list leads").atMost(Duration.ofSeconds(30)).until(() -> dispatchers.get(0).isLeader());
-        workerClient = HazelcastSetup.startClient(cluster, "it-worker");
+        workerClient = HazelcastSetup.startClient(base.cluster(), "it-worker");
         worker = new WorkerAgent(base);
         worker.startEmpty();
-        membership = new WorkerMembership(worker, workerClient, cluster);
+        membership = new WorkerMembership(worker, workerClient, base.cluster());
         membership.start();
-        gatewayClient = HazelcastSetup.startClient(cluster, "it-gateway");
+        gatewayClient = HazelcastSetup.startClient(base.cluster(), "it-gateway");
         gateway = new Gateway(base, gatewayClient);
         gateway.start();
         Awaitility.await("gateway ready").atMost(Duration.ofSeconds(30)).until(gateway::isReady);

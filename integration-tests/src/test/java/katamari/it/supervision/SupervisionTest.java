@@ -42,9 +42,7 @@ class SupervisionTest {
 
     @BeforeAll
     static void start() {
-        PoolDefinition base = Katamari.pool("faulty", Katamari.faultyCommand(), 2);
-        PoolDefinition faulty = new PoolDefinition(base.name(), base.version(), base.command(), 2, Duration.ofSeconds(30),
-                2, 200, null, base.env(), base.inheritEnv());
+        PoolDefinition faulty = Katamari.pool("faulty", Katamari.faultyCommand(), 2).withMaxRssMb(200);
         katamari = Katamari.start(List.of(faulty, Katamari.pool("echo", Katamari.echoCommand(), 1)), Katamari.testWorker(),
                 Duration.ofSeconds(25), true);
     }
