@@ -68,11 +68,14 @@ class PipelineTest {
             }
             String firstPid = Http.post(k.call("faulty", "pid"), "{}").body().path("result").asText();
             Path log = Files.createTempFile("katamari-pipeline", ".log");
-            Future<Response> hang = callers.submit(() -> Http.post(k.call("faulty", "hang"),
-                    "{\"log\":\"" + log + "\"}", "Katamari-Timeout-Ms", "2000"));
+            Future<Response> hang = callers.submit(() -> Http.post(k.call("faulty", "hang_watching_stdin"),
+                    "{\"log\":\"" + log + "\"}", "Katamari-Timeout-Ms", "4000"));
             // the hang is the call running, so the pid call becomes the one written ahead
             Awaitility.await("the hang started").atMost(Duration.ofSeconds(10)).until(() -> Files.readString(log).contains("called"));
             Future<Response> next = callers.submit(() -> Http.post(k.call("faulty", "pid"), "{}", "Katamari-Timeout-Ms", "20000"));
+            // the hung instance sees the pid call on its stdin: it was written ahead, not left waiting in Kafka
+            Awaitility.await("the pid call written ahead to the hung instance").atMost(Duration.ofSeconds(10))
+                    .until(() -> Files.readString(log).contains("the next call waits on stdin"));
             Response hung = hang.get();
             assertEquals(504, hung.status(), hung.body().toString());
             Response answered = next.get();
