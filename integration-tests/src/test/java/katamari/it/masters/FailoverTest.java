@@ -157,9 +157,9 @@ class FailoverTest {
     void after_every_dispatcher_dies_the_admin_apis_changes_come_back_and_new_ones_reach_workers_and_gateways_that_never_restarted() {
         cluster.awaitLeader(0, Duration.ofSeconds(60));
         long fenceBefore = cluster.leader().fence();
-        assertEquals(201, Admin.call("PUT", cluster.adminUrl(0) + "/pools/echo/v2", ProcessCluster.KEY, echoVersion(0)).status());
-        assertEquals(200, Admin.call("PATCH", cluster.adminUrl(0) + "/pools/echo", ProcessCluster.KEY, "{\"weights\": {\"v1\": 7}}").status());
-        assertEquals(200, Admin.call("POST", cluster.adminUrl(0) + "/workers/wgone/drain", ProcessCluster.KEY, null).status());
+        assertEquals(201, cluster.admin(0).call("PUT", "/pools/echo/v2", echoVersion(0)).status());
+        assertEquals(200, cluster.admin(0).call("PATCH", "/pools/echo", "{\"weights\": {\"v1\": 7}}").status());
+        assertEquals(200, cluster.admin(0).call("POST", "/workers/wgone/drain", null).status());
 
         long answeredBefore = stream.answered();
         cluster.dispatchers.forEach(RoleProcess::kill9);
@@ -179,14 +179,14 @@ class FailoverTest {
                 });
 
         // a new version and a weight change after the restart take effect on the worker and gateway that stayed up
-        assertEquals(201, Admin.call("PUT", cluster.adminUrl(0) + "/pools/echo/v3", ProcessCluster.KEY, echoVersion(0)).status());
+        assertEquals(201, cluster.admin(0).call("PUT", "/pools/echo/v3", echoVersion(0)).status());
         Awaitility.await("a request pinned to v3 is answered").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
                 .until(() -> Http.post(cluster.gatewayUrl("/pools/echo/echo?version=v3"), "{\"text\":\"new\"}").status() == 200);
-        assertEquals(200, Admin.call("PATCH", cluster.adminUrl(0) + "/pools/echo", ProcessCluster.KEY, "{\"weights\": {\"v1\": 0, \"v3\": 1}}").status());
+        assertEquals(200, cluster.admin(0).call("PATCH", "/pools/echo", "{\"weights\": {\"v1\": 0, \"v3\": 1}}").status());
         Awaitility.await("unpinned requests go to v3").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
                 .until(() -> "v3".equals(Http.post(cluster.gatewayUrl("/pools/echo/echo"), "{\"text\":\"w\"}").raw().headers()
                         .firstValue("Katamari-Version").orElse("")));
-        assertEquals(200, Admin.call("PATCH", cluster.adminUrl(0) + "/pools/echo", ProcessCluster.KEY, "{\"weights\": {\"v1\": 1, \"v3\": 0}}").status());
+        assertEquals(200, cluster.admin(0).call("PATCH", "/pools/echo", "{\"weights\": {\"v1\": 1, \"v3\": 0}}").status());
         assertEquals(List.of(), stream.failures());
     }
 
