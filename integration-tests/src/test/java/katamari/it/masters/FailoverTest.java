@@ -26,7 +26,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FailoverTest {
-    private static final int LEADER_KILLS = 5;
+    /** Twice: the first on the list, restarted, must hand over again. (The time a handover takes: bin/katamari bench --mode failover.) */
+    private static final int LEADER_KILLS = 2;
 
     /** Logs of every role stay in target/ for a post-mortem. */
     private static final Path dir = Path.of("target", "masters-logs", "failover");
@@ -64,30 +65,22 @@ class FailoverTest {
 
     @Test
     @Order(1)
-    void killing_the_leader_hands_over_quickly_without_failing_a_request_and_the_first_on_the_list_leads_again() {
-        List<Long> failovers = new ArrayList<>();
+    void killing_the_leader_hands_over_to_a_standby_with_a_higher_fence_without_failing_a_request_and_the_first_on_the_list_leads_again() {
         for (int run = 0; run < LEADER_KILLS; run++) {
             cluster.awaitLeader(0, Duration.ofSeconds(60));
             long oldFence = cluster.leader().fence();
             long answeredBefore = stream.answered();
-            long t0 = System.nanoTime();
             cluster.dispatchers.get(0).kill9();
             ProcessCluster.Leader next = Awaitility.await("a standby leads").atMost(Duration.ofSeconds(30))
-                    .pollInterval(Duration.ofMillis(25)).until(cluster::leader, l -> l != null && l.index() > 0);
-            long ms = (System.nanoTime() - t0) / 1_000_000;
-            failovers.add(ms);
+                    .pollInterval(Duration.ofMillis(100)).until(cluster::leader, l -> l != null && l.index() > 0);
             assertEquals(1, next.index(), "the second on the master list takes over");
             assertTrue(next.fence() > oldFence, "the new master's fence " + next.fence() + " is above " + oldFence);
-            System.out.printf("FAILOVER run %d: %s leads %d ms after kill -9 of the leader%n", run + 1, cluster.address(next.index()), ms);
 
             cluster.dispatchers.get(0).start();
             cluster.awaitLeader(0, Duration.ofSeconds(60));
             assertTrue(stream.answered() > answeredBefore, "requests kept flowing");
             assertEquals(List.of(), stream.failures());
         }
-        List<Long> sorted = failovers.stream().sorted().toList();
-        System.out.printf("FAILOVER times (ms): %s, median %d%n", failovers, sorted.get(sorted.size() / 2));
-        assertTrue(sorted.get(sorted.size() / 2) <= 8_000, "median failover " + sorted.get(sorted.size() / 2) + " ms");
     }
 
     @Test
@@ -136,15 +129,12 @@ class FailoverTest {
         String victimId = ids.stream().filter(id -> victim.printed("worker " + id + " joined")).findFirst().orElseThrow();
         String survivorId = ids.stream().filter(id -> !id.equals(victimId)).findFirst().orElseThrow();
         long answeredBefore = stream.answered();
-        long t0 = System.nanoTime();
         victim.kill9();
         Awaitility.await("all 4 instances running on " + survivorId).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
                 .until(() -> {
                     JsonNode w = cluster.worker(0, survivorId);
                     return w != null && w.path("available").asInt() + w.path("inUse").asInt() == 4;
                 });
-        long ms = (System.nanoTime() - t0) / 1_000_000;
-        System.out.printf("WORKER FAILOVER: instances of the killed worker running on %s %d ms after kill -9 (TTL 4 s)%n", survivorId, ms);
         Awaitility.await("the killed worker is evicted").atMost(Duration.ofSeconds(10)).until(() -> cluster.worker(0, victimId) == null);
         Awaitility.await("requests flow again").atMost(Duration.ofSeconds(30)).until(() -> stream.answered() > answeredBefore + 50);
         assertEquals(List.of(), stream.failures(), "in-flight requests of the killed worker are redelivered and answered");
