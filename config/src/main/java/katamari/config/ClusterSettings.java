@@ -112,6 +112,63 @@ public record ClusterSettings(
         return i < 0 ? members.size() : i;
     }
 
+    public ClusterSettings withName(String newName) {
+        return new ClusterSettings(newName, host, port, members, cpMemberCount, sessionTtl, sessionHeartbeat, memberTimeout,
+                cpMemberRemoval, adminHost, adminPort, adminKey, adminOpen, workerHeartbeat, workerTtl, workerCapacity, gatewayTtl);
+    }
+
+    public ClusterSettings withCpMemberCount(int newCpMemberCount) {
+        return new ClusterSettings(name, host, port, members, newCpMemberCount, sessionTtl, sessionHeartbeat, memberTimeout,
+                cpMemberRemoval, adminHost, adminPort, adminKey, adminOpen, workerHeartbeat, workerTtl, workerCapacity, gatewayTtl);
+    }
+
+    public ClusterSettings withMemberTimeout(Duration newMemberTimeout) {
+        return new ClusterSettings(name, host, port, members, cpMemberCount, sessionTtl, sessionHeartbeat, newMemberTimeout,
+                cpMemberRemoval, adminHost, adminPort, adminKey, adminOpen, workerHeartbeat, workerTtl, workerCapacity, gatewayTtl);
+    }
+
+    public ClusterSettings withCpMemberRemoval(Duration newCpMemberRemoval) {
+        return new ClusterSettings(name, host, port, members, cpMemberCount, sessionTtl, sessionHeartbeat, memberTimeout,
+                newCpMemberRemoval, adminHost, adminPort, adminKey, adminOpen, workerHeartbeat, workerTtl, workerCapacity, gatewayTtl);
+    }
+
+    public ClusterSettings withAdminHost(String newAdminHost) {
+        return new ClusterSettings(name, host, port, members, cpMemberCount, sessionTtl, sessionHeartbeat, memberTimeout,
+                cpMemberRemoval, newAdminHost, adminPort, adminKey, adminOpen, workerHeartbeat, workerTtl, workerCapacity, gatewayTtl);
+    }
+
+    public ClusterSettings withAdminKey(String newAdminKey) {
+        return new ClusterSettings(name, host, port, members, cpMemberCount, sessionTtl, sessionHeartbeat, memberTimeout,
+                cpMemberRemoval, adminHost, adminPort, newAdminKey, adminOpen, workerHeartbeat, workerTtl, workerCapacity, gatewayTtl);
+    }
+
+    public ClusterSettings withAdminOpen(boolean newAdminOpen) {
+        return new ClusterSettings(name, host, port, members, cpMemberCount, sessionTtl, sessionHeartbeat, memberTimeout,
+                cpMemberRemoval, adminHost, adminPort, adminKey, newAdminOpen, workerHeartbeat, workerTtl, workerCapacity, gatewayTtl);
+    }
+
+    public ClusterSettings withWorkerHeartbeat(Duration newWorkerHeartbeat) {
+        return new ClusterSettings(name, host, port, members, cpMemberCount, sessionTtl, sessionHeartbeat, memberTimeout,
+                cpMemberRemoval, adminHost, adminPort, adminKey, adminOpen, newWorkerHeartbeat, workerTtl, workerCapacity, gatewayTtl);
+    }
+
+    public ClusterSettings withWorkerTtl(Duration newWorkerTtl) {
+        return new ClusterSettings(name, host, port, members, cpMemberCount, sessionTtl, sessionHeartbeat, memberTimeout,
+                cpMemberRemoval, adminHost, adminPort, adminKey, adminOpen, workerHeartbeat, newWorkerTtl, workerCapacity, gatewayTtl);
+    }
+
+    public ClusterSettings withWorkerCapacity(int newWorkerCapacity) {
+        return new ClusterSettings(name, host, port, members, cpMemberCount, sessionTtl, sessionHeartbeat, memberTimeout,
+                cpMemberRemoval, adminHost, adminPort, adminKey, adminOpen, workerHeartbeat, workerTtl, newWorkerCapacity,
+                gatewayTtl);
+    }
+
+    public ClusterSettings withGatewayTtl(Duration newGatewayTtl) {
+        return new ClusterSettings(name, host, port, members, cpMemberCount, sessionTtl, sessionHeartbeat, memberTimeout,
+                cpMemberRemoval, adminHost, adminPort, adminKey, adminOpen, workerHeartbeat, workerTtl, workerCapacity,
+                newGatewayTtl);
+    }
+
     public ClusterSettings withMember(String newHost, int newPort, int newAdminPort) {
         return new ClusterSettings(name, newHost, newPort, members, cpMemberCount, sessionTtl, sessionHeartbeat, memberTimeout,
                 cpMemberRemoval, adminHost, newAdminPort, adminKey, adminOpen, workerHeartbeat, workerTtl, workerCapacity, gatewayTtl);

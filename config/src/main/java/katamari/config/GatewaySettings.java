@@ -84,6 +84,31 @@ public record GatewaySettings(
         return new GatewaySettings("127.0.0.1", 8080, null, Duration.ofSeconds(30), 1024 * 1024);
     }
 
+    public GatewaySettings withHost(String newHost) {
+        return new GatewaySettings(newHost, port, id, timeout, maxBodyBytes, maxPending, maxJsonDepth, maxStringLength, maxBatch,
+                apiKeys, open);
+    }
+
+    public GatewaySettings withId(String newId) {
+        return new GatewaySettings(host, port, newId, timeout, maxBodyBytes, maxPending, maxJsonDepth, maxStringLength, maxBatch,
+                apiKeys, open);
+    }
+
+    public GatewaySettings withTimeout(Duration newTimeout) {
+        return new GatewaySettings(host, port, id, newTimeout, maxBodyBytes, maxPending, maxJsonDepth, maxStringLength, maxBatch,
+                apiKeys, open);
+    }
+
+    public GatewaySettings withMaxBodyBytes(int newMaxBodyBytes) {
+        return new GatewaySettings(host, port, id, timeout, newMaxBodyBytes, maxPending, maxJsonDepth, maxStringLength, maxBatch,
+                apiKeys, open);
+    }
+
+    public GatewaySettings withMaxBatch(int newMaxBatch) {
+        return new GatewaySettings(host, port, id, timeout, maxBodyBytes, maxPending, maxJsonDepth, maxStringLength, newMaxBatch,
+                apiKeys, open);
+    }
+
     public GatewaySettings withPort(int newPort) {
         return new GatewaySettings(host, newPort, id, timeout, maxBodyBytes, maxPending, maxJsonDepth, maxStringLength, maxBatch, apiKeys, open);
     }

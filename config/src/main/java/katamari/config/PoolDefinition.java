@@ -118,6 +118,51 @@ public record PoolDefinition(
         return weight == null ? 1 : weight;
     }
 
+    /** {@code name/version} running {@code command}, everything else at its default (one instance, 30 s, 2 attempts). */
+    public static PoolDefinition of(String name, String version, List<String> command) {
+        return new PoolDefinition(name, version, command, null, null, null, null, null, null, null, null, null, null);
+    }
+
+    public PoolDefinition withCommand(List<String> newCommand) {
+        return new PoolDefinition(name, version, newCommand, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline);
+    }
+
+    public PoolDefinition withInstances(int newInstances) {
+        return new PoolDefinition(name, version, command, newInstances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline);
+    }
+
+    public PoolDefinition withTimeout(Duration newTimeout) {
+        return new PoolDefinition(name, version, command, instances, newTimeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline);
+    }
+
+    public PoolDefinition withAttempts(int newAttempts) {
+        return new PoolDefinition(name, version, command, instances, timeout, newAttempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline);
+    }
+
+    public PoolDefinition withMaxRssMb(Integer newMaxRssMb) {
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, newMaxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline);
+    }
+
+    public PoolDefinition withMaxRequests(Integer newMaxRequests) {
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, newMaxRequests, env, inheritEnv, weight, prefetch, pipeline);
+    }
+
+    public PoolDefinition withEnv(Map<String, String> newEnv) {
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, newEnv, inheritEnv, weight, prefetch, pipeline);
+    }
+
+    public PoolDefinition withInheritEnv(List<String> newInheritEnv) {
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, newInheritEnv, weight, prefetch, pipeline);
+    }
+
+    public PoolDefinition withPrefetch(Integer newPrefetch) {
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, newPrefetch, pipeline);
+    }
+
+    public PoolDefinition withPipeline(boolean newPipeline) {
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, newPipeline);
+    }
+
     public PoolDefinition withWeight(Integer newWeight) {
         return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, newWeight, prefetch, pipeline);
     }

@@ -68,6 +68,56 @@ public record WorkerSettings(
                 allowedCommands, null);
     }
 
+    public WorkerSettings withLaunchTimeout(Duration newLaunchTimeout) {
+        return new WorkerSettings(newLaunchTimeout, replyTimeout, killGrace, pingInterval, pingTimeout, maxBackoff, healthyAfter,
+                degradedAfter, memoryCheck, allowedCommands, id);
+    }
+
+    public WorkerSettings withReplyTimeout(Duration newReplyTimeout) {
+        return new WorkerSettings(launchTimeout, newReplyTimeout, killGrace, pingInterval, pingTimeout, maxBackoff, healthyAfter,
+                degradedAfter, memoryCheck, allowedCommands, id);
+    }
+
+    public WorkerSettings withKillGrace(Duration newKillGrace) {
+        return new WorkerSettings(launchTimeout, replyTimeout, newKillGrace, pingInterval, pingTimeout, maxBackoff, healthyAfter,
+                degradedAfter, memoryCheck, allowedCommands, id);
+    }
+
+    public WorkerSettings withPingInterval(Duration newPingInterval) {
+        return new WorkerSettings(launchTimeout, replyTimeout, killGrace, newPingInterval, pingTimeout, maxBackoff, healthyAfter,
+                degradedAfter, memoryCheck, allowedCommands, id);
+    }
+
+    public WorkerSettings withPingTimeout(Duration newPingTimeout) {
+        return new WorkerSettings(launchTimeout, replyTimeout, killGrace, pingInterval, newPingTimeout, maxBackoff, healthyAfter,
+                degradedAfter, memoryCheck, allowedCommands, id);
+    }
+
+    public WorkerSettings withMaxBackoff(Duration newMaxBackoff) {
+        return new WorkerSettings(launchTimeout, replyTimeout, killGrace, pingInterval, pingTimeout, newMaxBackoff, healthyAfter,
+                degradedAfter, memoryCheck, allowedCommands, id);
+    }
+
+    public WorkerSettings withHealthyAfter(Duration newHealthyAfter) {
+        return new WorkerSettings(launchTimeout, replyTimeout, killGrace, pingInterval, pingTimeout, maxBackoff, newHealthyAfter,
+                degradedAfter, memoryCheck, allowedCommands, id);
+    }
+
+    public WorkerSettings withDegradedAfter(int newDegradedAfter) {
+        return new WorkerSettings(launchTimeout, replyTimeout, killGrace, pingInterval, pingTimeout, maxBackoff, healthyAfter,
+                newDegradedAfter, memoryCheck, allowedCommands, id);
+    }
+
+    public WorkerSettings withMemoryCheck(Duration newMemoryCheck) {
+        return new WorkerSettings(launchTimeout, replyTimeout, killGrace, pingInterval, pingTimeout, maxBackoff, healthyAfter,
+                degradedAfter, newMemoryCheck, allowedCommands, id);
+    }
+
+    public WorkerSettings withAllowedCommands(List<String> newAllowedCommands) {
+        return new WorkerSettings(launchTimeout, replyTimeout, killGrace, pingInterval, pingTimeout, maxBackoff, healthyAfter,
+                degradedAfter, memoryCheck, newAllowedCommands, id);
+    }
+
     public WorkerSettings withId(String newId) {
         return new WorkerSettings(launchTimeout, replyTimeout, killGrace, pingInterval, pingTimeout, maxBackoff, healthyAfter, degradedAfter,
                 memoryCheck, allowedCommands, newId);

@@ -57,8 +57,7 @@ class ClusterSettingsTest {
     @Test
     void one_box_mode_opens_the_admin_api_only_without_a_key() {
         assertTrue(ClusterSettings.defaults().forOneBox(5701, 8090).adminOpen());
-        ClusterSettings keyed = new ClusterSettings(null, null, 5701, null, 0, null, null, null, null, null, 8090, "k", false,
-                null, null, 4, null);
+        ClusterSettings keyed = ClusterSettings.defaults().withAdminKey("k");
         assertFalse(keyed.forOneBox(5701, 8090).adminOpen());
     }
 }

@@ -1,11 +1,12 @@
 package katamari.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.IntStream;
 import katamari.it.support.Http;
@@ -34,8 +35,12 @@ class WalkingSkeletonTest {
         Response r = Http.post(katamari.url("/pools/echo/echo"), "{\"text\":\"hi ü\"}");
         assertEquals(200, r.status(), r.body().toString());
         assertEquals("hi ü", r.body().get("result").asText());
-        assertNotNull(r.body().get("id").asText());
-        assertEquals(r.body().get("id").asText(), r.header("Katamari-Id"));
+        // the id the gateway gave the request (a UUID), carried to the worker and back in its reply
+        String id = r.body().path("id").asText();
+        assertEquals(id, UUID.fromString(id).toString(), "the body's id is a UUID: " + r.body());
+        assertEquals(id, r.header("Katamari-Id"));
+        assertNotEquals(id, Http.post(katamari.url("/pools/echo/echo"), "{\"text\":\"hi\"}").body().path("id").asText(),
+                "each request has its own id");
         assertEquals(katamari.echoPool().version(), r.header("Katamari-Version"));
     }
 

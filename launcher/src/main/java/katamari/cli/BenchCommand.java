@@ -1,7 +1,14 @@
 package katamari.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import katamari.bench.Bench;
+import katamari.bench.MasterSet;
+import katamari.localcluster.ClusterLayout;
+import katamari.localcluster.LocalCluster;
+import katamari.rollout.AdminClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -10,7 +17,8 @@ import picocli.CommandLine.Option;
                 + "java.net.http), raw (via the gateway, a minimal socket client), direct (produce to the request topic, no HTTP), "
                 + "kafka-classic / kafka-share (raw two-hop Kafka floors), pipe (one echo chassis over its pipe). Concurrent modes "
                 + "(--concurrency for --seconds): http-c, raw-c (a lean socket client), direct-c, kafka-c-classic, kafka-c-share. On their own embedded broker: "
-                + "scaling (sleep10 with --instances, worker RSS), recovery (supervision recovery times).")
+                + "scaling (sleep10 with --instances, worker RSS), recovery (supervision recovery times). On a local cluster of its own: "
+                + "failover (kill -9 of the leading dispatcher until a standby leads).")
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--gateway", defaultValue = "http://127.0.0.1:8080", description = "gateway URL (default: ${DEFAULT-VALUE})")
     String gateway;
@@ -77,11 +85,54 @@ final class BenchCommand implements Callable<Integer> {
             description = "scaling: requests outstanding per instance; measures capacity when above 1 (default: ${DEFAULT-VALUE})")
     int backlog;
 
+    @Option(names = "--base-port", defaultValue = "19300",
+            description = "failover: first of the 60 ports its own local cluster uses (default: ${DEFAULT-VALUE})")
+    int basePort;
+
     @Override
     public Integer call() throws Exception {
-        java.nio.file.Path home = java.nio.file.Path.of(System.getenv().getOrDefault("KATAMARI_HOME", "")).toAbsolutePath();
-        return katamari.bench.Bench.run(new katamari.bench.Bench.Options(mode, gateway, kafka, katamari.bench.Bench.Workload.parse(workload),
+        Path home = Path.of(System.getenv().getOrDefault("KATAMARI_HOME", "")).toAbsolutePath();
+        return Bench.run(new Bench.Options(mode, gateway, kafka, Bench.Workload.parse(workload),
                 warmup, requests, runs, shareConsumers, ack, replyFetchWait, middleFetchWait, middleBatch, chassis, concurrency, seconds,
-                warmupSeconds, pool, instances, katamari.bench.Bench.onOff(pipeline), backlog, home));
+                warmupSeconds, pool, instances, Bench.onOff(pipeline), backlog, home), () -> masters(home));
+    }
+
+    /**
+     * The failover mode's dispatchers: a local cluster of its own with one broker, the three dispatchers of
+     * {@code etc/katamari-cluster.yaml} (CP member count 3) and no workers or gateways, which a handover does not need.
+     */
+    private MasterSet masters(Path home) {
+        ClusterLayout layout = ClusterLayout.standard(basePort, home.resolve(".katamari/bench-failover"), home).withCounts(1, 3, 0, 0);
+        LocalCluster local = new LocalCluster(layout).start(line -> System.out.println("  " + line));
+        return new MasterSet() {
+            @Override
+            public int size() {
+                return layout.dispatchers();
+            }
+
+            @Override
+            public JsonNode view(int dispatcher) {
+                return new AdminClient(local.adminUrls().get(dispatcher), local.adminKey()).clusterView();
+            }
+
+            @Override
+            public void kill9(int dispatcher) {
+                local.kill9(name(dispatcher));
+            }
+
+            @Override
+            public void start(int dispatcher) {
+                local.restart(name(dispatcher));
+            }
+
+            @Override
+            public void close() {
+                local.close();
+            }
+
+            private String name(int dispatcher) {
+                return "dispatcher-" + (dispatcher + 1);
+            }
+        };
     }
 }

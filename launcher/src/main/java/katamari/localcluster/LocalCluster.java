@@ -29,6 +29,7 @@ import java.util.stream.IntStream;
 import katamari.config.ConfigLoader;
 import katamari.config.KatamariConfig;
 import katamari.config.PoolDefinition;
+import katamari.rollout.AdminClient;
 
 /**
  * A replicated Katamari on this machine, every role its own JVM ({@code java ... -jar katamari.jar <role>}) on
@@ -337,17 +338,9 @@ public final class LocalCluster implements AutoCloseable {
     /** {@code GET /cluster} from the first dispatcher that answers, or null. */
     public JsonNode clusterView() {
         for (String admin : adminUrls()) {
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(admin + "/cluster")).timeout(Duration.ofSeconds(2))
-                        .header("Katamari-Admin-Key", adminKey).build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
-                    return json.readTree(r.body());
-                }
-            } catch (IOException e) {
-                // not up, or not answering: the next one may
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return null;
+            JsonNode view = new AdminClient(admin, adminKey).clusterView();
+            if (view != null) {
+                return view;
             }
         }
         return null;

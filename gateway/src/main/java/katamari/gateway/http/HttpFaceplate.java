@@ -27,8 +27,9 @@ public final class HttpFaceplate {
         Access access = new Access(keys);
         RequestBodies bodies = new RequestBodies(settings);
         byte[] openapi = openapi();
-        PoolRoutes pools = new PoolRoutes(calls, access, bodies, settings.timeout(), ready);
-        RpcRoutes rpc = new RpcRoutes(calls, access, bodies, settings.timeout(), settings.maxBatch());
+        Arrivals arrivals = new Arrivals(access, settings.timeout());
+        PoolRoutes pools = new PoolRoutes(calls, arrivals, bodies, ready);
+        RpcRoutes rpc = new RpcRoutes(calls, arrivals, bodies, settings.maxBatch());
         StatsRoutes statsRoutes = new StatsRoutes(stats, access);
         http = Javalin.create(c -> {
             c.http.maxRequestSize = settings.maxBodyBytes();

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -14,7 +13,6 @@ import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import katamari.gateway.GatewayException;
-import katamari.gateway.auth.ApiClient;
 import katamari.gateway.calls.PoolCalls;
 import katamari.topics.ErrorCode;
 import katamari.topics.KatamariError;
@@ -39,16 +37,14 @@ final class RpcRoutes {
     private static final Pattern METHOD = Pattern.compile("([a-z0-9][a-z0-9_-]{0,62})(?:@([a-z0-9][a-z0-9_-]{0,62}))?\\.(.+)", Pattern.DOTALL);
 
     private final PoolCalls calls;
-    private final Access access;
+    private final Arrivals arrivals;
     private final RequestBodies bodies;
-    private final Duration globalTimeout;
     private final int maxBatch;
 
-    RpcRoutes(PoolCalls calls, Access access, RequestBodies bodies, Duration globalTimeout, int maxBatch) {
+    RpcRoutes(PoolCalls calls, Arrivals arrivals, RequestBodies bodies, int maxBatch) {
         this.calls = calls;
-        this.access = access;
+        this.arrivals = arrivals;
         this.bodies = bodies;
-        this.globalTimeout = globalTimeout;
         this.maxBatch = maxBatch;
     }
 
@@ -56,12 +52,8 @@ final class RpcRoutes {
         config.routes.post(PATH, this::rpc);
     }
 
-    /** What a call shares with the others of its HTTP request. */
-    private record Shared(ApiClient who, String routeKey, long deadline) {}
-
     private void rpc(Context ctx) {
-        Shared shared = new Shared(access.caller(ctx), ctx.header(PoolRoutes.ROUTE_KEY_HEADER),
-                System.currentTimeMillis() + PoolRoutes.timeout(ctx.header(PoolRoutes.TIMEOUT_HEADER), globalTimeout).toMillis());
+        Arrivals.Arrival shared = arrivals.of(ctx);
         String requestId = ErrorResponses.requestId(ctx);
         JsonNode doc;
         try {
@@ -101,7 +93,7 @@ final class RpcRoutes {
      *
      * @return its response, or null for a notification (which is never answered)
      */
-    private CompletableFuture<ObjectNode> one(Shared shared, JsonNode call, String id, Consumer<String> routedTo) {
+    private CompletableFuture<ObjectNode> one(Arrivals.Arrival shared, JsonNode call, String id, Consumer<String> routedTo) {
         if (!(call instanceof ObjectNode c)) {
             return done(invalid(NullNode.getInstance(), "a request must be an object, not " + kind(call), id));
         }

@@ -20,8 +20,7 @@ class NestedCallsTest {
     @BeforeAll
     static void start() {
         WorkerSettings w = Katamari.testWorker();
-        WorkerSettings withPython = new WorkerSettings(w.launchTimeout(), w.replyTimeout(), w.killGrace(), w.pingInterval(),
-                w.pingTimeout(), w.maxBackoff(), w.healthyAfter(), w.degradedAfter(), w.memoryCheck(), List.of("java", "python3"));
+        WorkerSettings withPython = w.withAllowedCommands(List.of("java", "python3"));
         katamari = Katamari.start(List.of(
                         Katamari.pool("echo", Katamari.echoCommand(), 1),
                         Katamari.pool("wordcount", List.of("python3", Katamari.HOME.resolve("examples/wordcount/wordcount.py").toString()), 1),

@@ -29,8 +29,7 @@ class JsonRpcConformanceTest {
     @BeforeAll
     static void start() {
         WorkerSettings w = Katamari.testWorker();
-        WorkerSettings withPython = new WorkerSettings(w.launchTimeout(), w.replyTimeout(), w.killGrace(), w.pingInterval(),
-                w.pingTimeout(), w.maxBackoff(), w.healthyAfter(), w.degradedAfter(), w.memoryCheck(), List.of("java", "python3"));
+        WorkerSettings withPython = w.withAllowedCommands(List.of("java", "python3"));
         katamari = Katamari.start(List.of(Katamari.pool("spec", Katamari.python("jsonrpc/spec.py"), 1),
                 Katamari.pool("echo", Katamari.echoCommand(), 1)), withPython, Katamari.gateway(Duration.ofSeconds(20)), true);
     }

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -26,7 +25,7 @@ import org.junit.jupiter.api.Test;
  */
 class PipelineTest {
     private static PoolDefinition pipelined(String name, List<String> command) {
-        return new PoolDefinition(name, "v1", command, 1, Duration.ofSeconds(30), 2, null, null, Map.of(), null, null, null, true);
+        return PoolDefinition.of(name, "v1", command).withPipeline(true);
     }
 
     private final ExecutorService callers = Executors.newFixedThreadPool(4);
@@ -41,8 +40,7 @@ class PipelineTest {
         // every echo_and_count waits for a nested call through Kafka, so with a queue of them the next call is
         // written ahead while the chassis reads stdin for its call_result: it must keep it, not drop it
         WorkerSettings w = Katamari.testWorker();
-        WorkerSettings withPython = new WorkerSettings(w.launchTimeout(), w.replyTimeout(), w.killGrace(), w.pingInterval(),
-                w.pingTimeout(), w.maxBackoff(), w.healthyAfter(), w.degradedAfter(), w.memoryCheck(), List.of("java", "python3"));
+        WorkerSettings withPython = w.withAllowedCommands(List.of("java", "python3"));
         try (Katamari k = Katamari.start(List.of(Katamari.pool("echo", Katamari.echoCommand(), 2),
                 pipelined("wordcount", Katamari.python("wordcount/wordcount.py"))), withPython, Duration.ofSeconds(20), true)) {
             List<Future<Response>> answers = new ArrayList<>();
@@ -70,11 +68,14 @@ class PipelineTest {
             }
             String firstPid = Http.post(k.call("faulty", "pid"), "{}").body().path("result").asText();
             Path log = Files.createTempFile("katamari-pipeline", ".log");
-            Future<Response> hang = callers.submit(() -> Http.post(k.call("faulty", "hang"),
-                    "{\"log\":\"" + log + "\"}", "Katamari-Timeout-Ms", "2000"));
+            Future<Response> hang = callers.submit(() -> Http.post(k.call("faulty", "hang_watching_stdin"),
+                    "{\"log\":\"" + log + "\"}", "Katamari-Timeout-Ms", "4000"));
             // the hang is the call running, so the pid call becomes the one written ahead
             Awaitility.await("the hang started").atMost(Duration.ofSeconds(10)).until(() -> Files.readString(log).contains("called"));
             Future<Response> next = callers.submit(() -> Http.post(k.call("faulty", "pid"), "{}", "Katamari-Timeout-Ms", "20000"));
+            // the hung instance sees the pid call on its stdin: it was written ahead, not left waiting in Kafka
+            Awaitility.await("the pid call written ahead to the hung instance").atMost(Duration.ofSeconds(10))
+                    .until(() -> Files.readString(log).contains("the next call waits on stdin"));
             Response hung = hang.get();
             assertEquals(504, hung.status(), hung.body().toString());
             Response answered = next.get();

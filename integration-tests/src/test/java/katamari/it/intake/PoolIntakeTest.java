@@ -32,8 +32,7 @@ class PoolIntakeTest {
     @Test
     void a_busy_agent_holds_at_most_one_batch_and_leaves_the_backlog_to_other_agents() throws Exception {
         // one instance, prefetch 1: the agent may hold the record its instance runs and one fetched for it, no more
-        PoolDefinition p = Katamari.pool("faulty", Katamari.faultyCommand(), 1);
-        PoolDefinition pool = new PoolDefinition(p.name(), p.version(), p.command(), 1, Duration.ofSeconds(30), 2, null, null, Map.of(), null);
+        PoolDefinition pool = Katamari.pool("faulty", Katamari.faultyCommand(), 1);
         try (Katamari k = Katamari.start(List.of(pool), Katamari.testWorker(), Duration.ofSeconds(20), true);
              KafkaShareConsumer<byte[], byte[]> otherAgent = shareConsumer(pool)) {
             String topic = TopicNames.requests(pool.name(), pool.version());

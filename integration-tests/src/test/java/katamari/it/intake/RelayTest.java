@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import katamari.config.PoolDefinition;
 import katamari.it.support.Http;
@@ -25,8 +24,7 @@ class RelayTest {
     @Test
     void a_call_begun_by_the_reader_is_stopped_at_its_own_deadline_not_at_the_one_before() throws Exception {
         // one instance, records fetched ahead (prefetch 4), so the hang below waits while the long call runs
-        PoolDefinition faulty = new PoolDefinition("faulty", "v1", Katamari.faultyCommand(), 1, Duration.ofSeconds(30), 1,
-                null, null, Map.of(), null, null, 4);
+        PoolDefinition faulty = PoolDefinition.of("faulty", "v1", Katamari.faultyCommand()).withAttempts(1).withPrefetch(4);
         try (Katamari k = Katamari.start(List.of(faulty), Katamari.testWorker(), Duration.ofSeconds(20), true)) {
             String firstPid = Http.post(k.call("faulty", "pid"), "{}").body().path("result").asText();
             Path log = Files.createTempFile("katamari-relay", ".log");

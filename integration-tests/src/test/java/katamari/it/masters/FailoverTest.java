@@ -26,7 +26,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FailoverTest {
-    private static final int LEADER_KILLS = 5;
+    /** Twice: the first on the list, restarted, must hand over again. (The time a handover takes: bin/katamari bench --mode failover.) */
+    private static final int LEADER_KILLS = 2;
 
     /** Logs of every role stay in target/ for a post-mortem. */
     private static final Path dir = Path.of("target", "masters-logs", "failover");
@@ -64,30 +65,22 @@ class FailoverTest {
 
     @Test
     @Order(1)
-    void killing_the_leader_hands_over_quickly_without_failing_a_request_and_the_first_on_the_list_leads_again() {
-        List<Long> failovers = new ArrayList<>();
+    void killing_the_leader_hands_over_to_a_standby_with_a_higher_fence_without_failing_a_request_and_the_first_on_the_list_leads_again() {
         for (int run = 0; run < LEADER_KILLS; run++) {
             cluster.awaitLeader(0, Duration.ofSeconds(60));
             long oldFence = cluster.leader().fence();
             long answeredBefore = stream.answered();
-            long t0 = System.nanoTime();
             cluster.dispatchers.get(0).kill9();
             ProcessCluster.Leader next = Awaitility.await("a standby leads").atMost(Duration.ofSeconds(30))
-                    .pollInterval(Duration.ofMillis(25)).until(cluster::leader, l -> l != null && l.index() > 0);
-            long ms = (System.nanoTime() - t0) / 1_000_000;
-            failovers.add(ms);
+                    .pollInterval(Duration.ofMillis(100)).until(cluster::leader, l -> l != null && l.index() > 0);
             assertEquals(1, next.index(), "the second on the master list takes over");
             assertTrue(next.fence() > oldFence, "the new master's fence " + next.fence() + " is above " + oldFence);
-            System.out.printf("FAILOVER run %d: %s leads %d ms after kill -9 of the leader%n", run + 1, cluster.address(next.index()), ms);
 
             cluster.dispatchers.get(0).start();
             cluster.awaitLeader(0, Duration.ofSeconds(60));
             assertTrue(stream.answered() > answeredBefore, "requests kept flowing");
             assertEquals(List.of(), stream.failures());
         }
-        List<Long> sorted = failovers.stream().sorted().toList();
-        System.out.printf("FAILOVER times (ms): %s, median %d%n", failovers, sorted.get(sorted.size() / 2));
-        assertTrue(sorted.get(sorted.size() / 2) <= 8_000, "median failover " + sorted.get(sorted.size() / 2) + " ms");
     }
 
     @Test
@@ -136,15 +129,12 @@ class FailoverTest {
         String victimId = ids.stream().filter(id -> victim.printed("worker " + id + " joined")).findFirst().orElseThrow();
         String survivorId = ids.stream().filter(id -> !id.equals(victimId)).findFirst().orElseThrow();
         long answeredBefore = stream.answered();
-        long t0 = System.nanoTime();
         victim.kill9();
         Awaitility.await("all 4 instances running on " + survivorId).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
                 .until(() -> {
                     JsonNode w = cluster.worker(0, survivorId);
                     return w != null && w.path("available").asInt() + w.path("inUse").asInt() == 4;
                 });
-        long ms = (System.nanoTime() - t0) / 1_000_000;
-        System.out.printf("WORKER FAILOVER: instances of the killed worker running on %s %d ms after kill -9 (TTL 4 s)%n", survivorId, ms);
         Awaitility.await("the killed worker is evicted").atMost(Duration.ofSeconds(10)).until(() -> cluster.worker(0, victimId) == null);
         Awaitility.await("requests flow again").atMost(Duration.ofSeconds(30)).until(() -> stream.answered() > answeredBefore + 50);
         assertEquals(List.of(), stream.failures(), "in-flight requests of the killed worker are redelivered and answered");
@@ -157,9 +147,9 @@ class FailoverTest {
     void after_every_dispatcher_dies_the_admin_apis_changes_come_back_and_new_ones_reach_workers_and_gateways_that_never_restarted() {
         cluster.awaitLeader(0, Duration.ofSeconds(60));
         long fenceBefore = cluster.leader().fence();
-        assertEquals(201, Admin.call("PUT", cluster.adminUrl(0) + "/pools/echo/v2", ProcessCluster.KEY, echoVersion(0)).status());
-        assertEquals(200, Admin.call("PATCH", cluster.adminUrl(0) + "/pools/echo", ProcessCluster.KEY, "{\"weights\": {\"v1\": 7}}").status());
-        assertEquals(200, Admin.call("POST", cluster.adminUrl(0) + "/workers/wgone/drain", ProcessCluster.KEY, null).status());
+        assertEquals(201, cluster.admin(0).call("PUT", "/pools/echo/v2", echoVersion(0)).status());
+        assertEquals(200, cluster.admin(0).call("PATCH", "/pools/echo", "{\"weights\": {\"v1\": 7}}").status());
+        assertEquals(200, cluster.admin(0).call("POST", "/workers/wgone/drain", null).status());
 
         long answeredBefore = stream.answered();
         cluster.dispatchers.forEach(RoleProcess::kill9);
@@ -179,14 +169,14 @@ class FailoverTest {
                 });
 
         // a new version and a weight change after the restart take effect on the worker and gateway that stayed up
-        assertEquals(201, Admin.call("PUT", cluster.adminUrl(0) + "/pools/echo/v3", ProcessCluster.KEY, echoVersion(0)).status());
+        assertEquals(201, cluster.admin(0).call("PUT", "/pools/echo/v3", echoVersion(0)).status());
         Awaitility.await("a request pinned to v3 is answered").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
                 .until(() -> Http.post(cluster.gatewayUrl("/pools/echo/echo?version=v3"), "{\"text\":\"new\"}").status() == 200);
-        assertEquals(200, Admin.call("PATCH", cluster.adminUrl(0) + "/pools/echo", ProcessCluster.KEY, "{\"weights\": {\"v1\": 0, \"v3\": 1}}").status());
+        assertEquals(200, cluster.admin(0).call("PATCH", "/pools/echo", "{\"weights\": {\"v1\": 0, \"v3\": 1}}").status());
         Awaitility.await("unpinned requests go to v3").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
                 .until(() -> "v3".equals(Http.post(cluster.gatewayUrl("/pools/echo/echo"), "{\"text\":\"w\"}").raw().headers()
                         .firstValue("Katamari-Version").orElse("")));
-        assertEquals(200, Admin.call("PATCH", cluster.adminUrl(0) + "/pools/echo", ProcessCluster.KEY, "{\"weights\": {\"v1\": 1, \"v3\": 0}}").status());
+        assertEquals(200, cluster.admin(0).call("PATCH", "/pools/echo", "{\"weights\": {\"v1\": 1, \"v3\": 0}}").status());
         assertEquals(List.of(), stream.failures());
     }
 

@@ -6,18 +6,16 @@ import com.hazelcast.core.HazelcastInstance;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.time.Duration;
-import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
 import katamari.cluster.HazelcastSetup;
 import katamari.config.ClusterSettings;
 import katamari.config.GatewaySettings;
-import katamari.config.KafkaSettings;
 import katamari.config.KatamariConfig;
-import katamari.config.WorkerSettings;
 import katamari.dispatcher.Dispatcher;
 import katamari.gateway.Gateway;
 import katamari.it.support.KafkaFixture;
+import katamari.it.support.Katamari;
 import org.apache.kafka.clients.admin.Admin;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -28,11 +26,8 @@ class GatewayCleanupTest {
     void the_reply_topic_of_a_gateway_gone_past_the_ttl_is_deleted() throws Exception {
         int memberPort = freePort();
         int adminPort = freePort();
-        ClusterSettings cluster = new ClusterSettings("it-" + UUID.randomUUID().toString().substring(0, 8), "127.0.0.1",
-                memberPort, List.of("127.0.0.1:" + memberPort), 0, null, null, null, null, "127.0.0.1", adminPort, "k-" + UUID.randomUUID(),
-                false, null, null, 8, Duration.ofSeconds(2));
-        KatamariConfig config = new KatamariConfig(KafkaSettings.defaults().withBootstrap(KafkaFixture.bootstrapServers()),
-                GatewaySettings.defaults().withPort(0).withOpen(true), WorkerSettings.defaults(), List.of(), cluster);
+        ClusterSettings cluster = Katamari.testCluster(memberPort, adminPort, "k-" + UUID.randomUUID()).withGatewayTtl(Duration.ofSeconds(2));
+        KatamariConfig config = Katamari.testConfig().withGateway(GatewaySettings.defaults().withPort(0).withOpen(true)).withCluster(cluster);
         try (Dispatcher dispatcher = new Dispatcher(config)) {
             dispatcher.start();
             Awaitility.await("leader").atMost(Duration.ofSeconds(30)).until(dispatcher::isLeader);

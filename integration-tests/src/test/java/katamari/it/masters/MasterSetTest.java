@@ -17,19 +17,15 @@ import java.util.UUID;
 import java.util.stream.Collectors;
 import katamari.cluster.ClusterMaps;
 import katamari.cluster.HazelcastSetup;
-import katamari.config.ClusterSettings;
-import katamari.config.GatewaySettings;
-import katamari.config.KafkaSettings;
 import katamari.config.KatamariConfig;
-import katamari.config.WorkerSettings;
 import katamari.dispatcher.Dispatcher;
 import katamari.dispatcher.metadata.FencedStore;
 import katamari.dispatcher.metadata.MetadataJournal;
 import katamari.dispatcher.metadata.StaleLeaderException;
 import katamari.gateway.Gateway;
 import katamari.it.support.Http;
-import katamari.it.support.KafkaFixture;
 import katamari.it.support.Katamari;
+import katamari.rollout.AdminClient;
 import katamari.worker.InstanceStatus;
 import katamari.worker.WorkerAgent;
 import katamari.worker.membership.WorkerMembership;
@@ -59,24 +55,19 @@ class MasterSetTest {
         memberPorts = freePorts(2);
         adminPorts = freePorts(2);
         List<String> members = List.of("127.0.0.1:" + memberPorts[0], "127.0.0.1:" + memberPorts[1]);
-        ClusterSettings cluster = new ClusterSettings("it-" + UUID.randomUUID().toString().substring(0, 8), "127.0.0.1",
-                memberPorts[0], members, 0, null, null, null, null, "127.0.0.1", adminPorts[0], KEY, false,
-                null, null, 8, null);
-        base = new KatamariConfig(KafkaSettings.defaults().withBootstrap(KafkaFixture.bootstrapServers()),
-                new GatewaySettings("127.0.0.1", 0, null, Duration.ofSeconds(20), 1024 * 1024).withOpen(true),
-                new WorkerSettings(Duration.ofSeconds(30), null, Duration.ofSeconds(1), null, null, null, null, null, null, List.of("java")),
-                List.of(), cluster);
+        base = Katamari.testConfig().withGateway(Katamari.gateway(Duration.ofSeconds(20))).withWorker(Katamari.testWorker())
+                .withCluster(Katamari.testCluster(memberPorts[0], adminPorts[0], KEY).withMembers(members));
         dispatchers.add(dispatcher(0));
         dispatchers.get(0).start();
         dispatchers.add(dispatcher(1));
         dispatchers.get(1).start();
         Awaitility.await("the first on the list leads").atMost(Duration.ofSeconds(30)).until(() -> dispatchers.get(0).isLeader());
-        workerClient = HazelcastSetup.startClient(cluster, "it-worker");
+        workerClient = HazelcastSetup.startClient(base.cluster(), "it-worker");
         worker = new WorkerAgent(base);
         worker.startEmpty();
-        membership = new WorkerMembership(worker, workerClient, cluster);
+        membership = new WorkerMembership(worker, workerClient, base.cluster());
         membership.start();
-        gatewayClient = HazelcastSetup.startClient(cluster, "it-gateway");
+        gatewayClient = HazelcastSetup.startClient(base.cluster(), "it-gateway");
         gateway = new Gateway(base, gatewayClient);
         gateway.start();
         Awaitility.await("gateway ready").atMost(Duration.ofSeconds(30)).until(gateway::isReady);
@@ -100,8 +91,12 @@ class MasterSetTest {
         dispatchers.forEach(Dispatcher::close);
     }
 
-    private static String admin(int i) {
-        return "http://127.0.0.1:" + adminPorts[i];
+    private static AdminClient admin(int i) {
+        return admin(i, KEY);
+    }
+
+    private static AdminClient admin(int i, String key) {
+        return new AdminClient("http://127.0.0.1:" + adminPorts[i], key);
     }
 
     private static String echoBody(int instances) {
@@ -118,7 +113,7 @@ class MasterSetTest {
     void a_pool_created_on_a_standby_is_routable_within_a_second_served_and_gone_once_deleted() {
         String pool = "p" + UUID.randomUUID().toString().substring(0, 6);
         assertEquals("pool_not_found", call(pool, "x", "200").errorCode());
-        Admin.Reply created = Admin.call("PUT", admin(1) + "/pools/" + pool + "/v1", KEY, echoBody(1));
+        AdminClient.Reply created = admin(1).call("PUT", "/pools/" + pool + "/v1", echoBody(1));
         assertEquals(201, created.status(), created.body().toString());
         long t0 = System.nanoTime();
         // routable: no longer pool_not_found (a short deadline may still time out while the instance starts)
@@ -129,33 +124,33 @@ class MasterSetTest {
         assertEquals(200, r.status(), r.body().toString());
         assertEquals("hello", r.body().path("result").asText());
 
-        Admin.Reply deleted = Admin.call("DELETE", admin(0) + "/pools/" + pool + "/v1", KEY, null);
+        AdminClient.Reply deleted = admin(0).call("DELETE", "/pools/" + pool + "/v1", null);
         assertEquals(200, deleted.status(), deleted.body().toString());
         Awaitility.await("deleted pool is 404").atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20))
                 .until(() -> "pool_not_found".equals(call(pool, "x", "200").errorCode()));
-        assertEquals(404, Admin.call("GET", admin(1) + "/pools/" + pool, KEY, null).status());
+        assertEquals(404, admin(1).call("GET", "/pools/" + pool, null).status());
     }
 
     @Test
     void a_drained_worker_finishes_what_it_holds_then_runs_nothing_until_undrained() {
         String pool = "d" + UUID.randomUUID().toString().substring(0, 6);
-        assertEquals(201, Admin.call("PUT", admin(0) + "/pools/" + pool + "/v1", KEY, echoBody(1)).status());
+        assertEquals(201, admin(0).call("PUT", "/pools/" + pool + "/v1", echoBody(1)).status());
         Awaitility.await("an instance of " + pool).atMost(Duration.ofSeconds(60)).until(() -> running(pool) == 1);
         var slow = Http.postAsync("http://127.0.0.1:" + gateway.port() + "/pools/" + pool + "/sleep", "{\"ms\":1500}",
                 "Katamari-Timeout-Ms", "20000");
         Awaitility.await("busy").atMost(Duration.ofSeconds(20)).until(() -> worker.status().stream()
                 .anyMatch(s -> s.pool().equals(pool) && s.state() == InstanceStatus.State.BUSY));
 
-        Admin.Reply drained = Admin.call("POST", admin(1) + "/workers/" + worker.id() + "/drain", KEY, null); // via a standby
+        AdminClient.Reply drained = admin(1).call("POST", "/workers/" + worker.id() + "/drain", null); // via a standby
         assertEquals(200, drained.status(), drained.body().toString());
         assertEquals(200, slow.join().status(), "the request in flight is finished, not dropped");
         Awaitility.await("nothing runs on the drained worker").atMost(Duration.ofSeconds(30)).until(() -> running(pool) == 0);
-        Awaitility.await("the cluster view says so").atMost(Duration.ofSeconds(10)).until(() -> Admin.call("GET", admin(0) + "/cluster", KEY, null)
+        Awaitility.await("the cluster view says so").atMost(Duration.ofSeconds(10)).until(() -> admin(0).call("GET", "/cluster", null)
                 .body().path("workers").findValues("draining").stream().anyMatch(JsonNode::asBoolean));
 
-        assertEquals(200, Admin.call("DELETE", admin(0) + "/workers/" + worker.id() + "/drain", KEY, null).status());
+        assertEquals(200, admin(0).call("DELETE", "/workers/" + worker.id() + "/drain", null).status());
         Awaitility.await("work again once undrained").atMost(Duration.ofSeconds(60)).until(() -> running(pool) == 1);
-        assertEquals(200, Admin.call("DELETE", admin(0) + "/pools/" + pool, KEY, null).status());
+        assertEquals(200, admin(0).call("DELETE", "/pools/" + pool, null).status());
     }
 
     private static long running(String pool) {
@@ -165,28 +160,28 @@ class MasterSetTest {
     @Test
     void after_a_scale_down_the_cluster_view_counts_only_what_runs() {
         String pool = "s" + UUID.randomUUID().toString().substring(0, 6);
-        assertEquals(201, Admin.call("PUT", admin(0) + "/pools/" + pool + "/v1", KEY, echoBody(3)).status());
+        assertEquals(201, admin(0).call("PUT", "/pools/" + pool + "/v1", echoBody(3)).status());
         Awaitility.await("3 instances run").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
                 .until(() -> viewOf(pool).path("available").asInt() == 3);
-        assertEquals(200, Admin.call("PUT", admin(0) + "/pools/" + pool + "/v1", KEY, echoBody(1)).status());
+        assertEquals(200, admin(0).call("PUT", "/pools/" + pool + "/v1", echoBody(1)).status());
         // before, the two stopped instances kept counting as running until the worker's next placement change
         Awaitility.await("the view counts the 1 instance that runs").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
                 .until(() -> viewOf(pool).path("running").asInt() == 1 && viewOf(pool).path("stopping").asInt() == 0);
-        assertEquals(200, Admin.call("DELETE", admin(0) + "/pools/" + pool, KEY, null).status());
+        assertEquals(200, admin(0).call("DELETE", "/pools/" + pool, null).status());
     }
 
     /** The pool's only version in {@code GET /cluster}. */
     private static JsonNode viewOf(String pool) {
-        return Admin.call("GET", admin(0) + "/cluster", KEY, null).body().path("pools").path(pool).path(0);
+        return admin(0).call("GET", "/cluster", null).body().path("pools").path(pool).path(0);
     }
 
     @Test
     void the_admin_api_needs_the_key() {
-        Admin.Reply none = Admin.call("GET", admin(0) + "/cluster", null, null);
+        AdminClient.Reply none = admin(0, null).call("GET", "/cluster", null);
         assertEquals(401, none.status());
         assertEquals("unauthorized", none.code());
-        assertEquals(403, Admin.call("PUT", admin(1) + "/pools/x/v1", "wrong", echoBody(1)).status());
-        assertEquals(200, Admin.call("GET", admin(1) + "/healthz", null, null).status());
+        assertEquals(403, admin(1, "wrong").call("PUT", "/pools/x/v1", echoBody(1)).status());
+        assertEquals(200, admin(1, null).call("GET", "/healthz", null).status());
     }
 
     @Test
@@ -201,12 +196,12 @@ class MasterSetTest {
         assertBad(pool, "v1", "{\"command\":", "not valid JSON");
         assertBad(pool, "v1", "{\"name\":\"other\",\"command\":[\"java\"]}", "differs from the path");
         assertBad("Bad", "v1", "{\"command\":[\"java\"]}", "pool name 'Bad' is invalid");
-        assertEquals(404, Admin.call("GET", admin(0) + "/pools/" + pool, KEY, null).status(), "nothing was written");
+        assertEquals(404, admin(0).call("GET", "/pools/" + pool, null).status(), "nothing was written");
     }
 
     private static void assertBad(String pool, String version, String body, String inMessage) {
         for (int i = 0; i < 2; i++) {
-            Admin.Reply r = Admin.call("PUT", admin(i) + "/pools/" + pool + "/" + version, KEY, body);
+            AdminClient.Reply r = admin(i).call("PUT", "/pools/" + pool + "/" + version, body);
             assertEquals(400, r.status(), body + " -> " + r.body());
             assertEquals("bad_request", r.code());
             assertTrue(r.message().contains(inMessage), "'" + r.message() + "' should say '" + inMessage + "'");
@@ -215,10 +210,10 @@ class MasterSetTest {
 
     @Test
     void cluster_view_shows_leader_masters_workers_and_instances() {
-        Admin.call("PUT", admin(0) + "/pools/view/v1", KEY, echoBody(2));
+        admin(0).call("PUT", "/pools/view/v1", echoBody(2));
         Awaitility.await("2 instances of view/v1 available").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
-                .until(() -> Admin.cluster(admin(1), KEY).path("pools").path("view").path(0).path("available").asInt() == 2);
-        var c = Admin.cluster(admin(1), KEY);
+                .until(() -> admin(1).clusterView().path("pools").path("view").path(0).path("available").asInt() == 2);
+        var c = admin(1).clusterView();
         assertEquals("127.0.0.1:" + memberPorts[0], c.path("leader").path("address").asText(), c.toString());
         assertEquals(2, c.path("masters").size());
         assertEquals(0, c.path("masters").path(0).path("priority").asInt());
@@ -226,7 +221,7 @@ class MasterSetTest {
         assertEquals(8, c.path("workers").path(0).path("capacity").asInt());
         assertTrue(c.path("workers").path(0).path("heartbeatAgeMs").asLong() < 3000);
         assertTrue(c.path("totals").path("available").asInt() >= 2);
-        Admin.call("DELETE", admin(1) + "/pools/view", KEY, null);
+        admin(1).call("DELETE", "/pools/view", null);
     }
 
     @Test

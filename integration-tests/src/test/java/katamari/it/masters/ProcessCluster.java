@@ -13,6 +13,7 @@ import java.util.UUID;
 import java.util.stream.Collectors;
 import katamari.it.support.KafkaFixture;
 import katamari.it.support.Katamari;
+import katamari.rollout.AdminClient;
 import org.awaitility.Awaitility;
 
 /**
@@ -89,8 +90,8 @@ final class ProcessCluster implements AutoCloseable {
         return gateway.start();
     }
 
-    String adminUrl(int i) {
-        return "http://127.0.0.1:" + adminPorts[i];
+    AdminClient admin(int i) {
+        return new AdminClient("http://127.0.0.1:" + adminPorts[i], KEY);
     }
 
     String address(int i) {
@@ -102,7 +103,7 @@ final class ProcessCluster implements AutoCloseable {
     }
 
     JsonNode cluster(int i) {
-        return Admin.cluster(adminUrl(i), KEY);
+        return admin(i).clusterView();
     }
 
     /** The dispatcher that says it leads, and its fence. */

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import katamari.config.PoolDefinition;
@@ -40,8 +39,7 @@ class AgentFaultsTest {
     Path tmp;
 
     private static PoolDefinition faulty(int instances, Duration timeout, Integer maxRequests, String... flags) {
-        PoolDefinition p = Katamari.pool("faulty", Katamari.faultyCommand(flags), instances);
-        return new PoolDefinition(p.name(), p.version(), p.command(), instances, timeout, 2, null, maxRequests, Map.of(), null);
+        return Katamari.pool("faulty", Katamari.faultyCommand(flags), instances).withTimeout(timeout).withMaxRequests(maxRequests);
     }
 
     private static PoolDefinition echo(int instances) {
@@ -49,9 +47,7 @@ class AgentFaultsTest {
     }
 
     private static WorkerSettings fastReplies() {
-        WorkerSettings w = Katamari.testWorker();
-        return new WorkerSettings(w.launchTimeout(), Duration.ofSeconds(1), w.killGrace(), w.pingInterval(), w.pingTimeout(),
-                w.maxBackoff(), w.healthyAfter(), w.degradedAfter(), w.memoryCheck(), w.allowedCommands());
+        return Katamari.testWorker().withReplyTimeout(Duration.ofSeconds(1));
     }
 
     @Test
@@ -73,8 +69,8 @@ class AgentFaultsTest {
 
     @Test
     void a_command_outside_the_allow_list_is_refused_and_never_run() throws Exception {
-        PoolDefinition shell = new PoolDefinition("shell", "t" + System.nanoTime() % 100000, List.of("/bin/sh", "-c", "echo pwned"),
-                1, Duration.ofSeconds(5), 2, null, null, Map.of(), null);
+        PoolDefinition shell = PoolDefinition.of("shell", "t" + System.nanoTime() % 100000, List.of("/bin/sh", "-c", "echo pwned"))
+                .withTimeout(Duration.ofSeconds(5));
         try (Katamari k = Katamari.start(List.of(shell, echo(1)), Katamari.testWorker(), Duration.ofSeconds(20), true);
              Beside beside = Beside.start(k.call("echo", "echo"))) {
             assertTrue(k.worker().refused().get(shell.key()).contains("not in worker.allowedCommands"), k.worker().refused().toString());
@@ -156,8 +152,7 @@ class AgentFaultsTest {
     @Test
     void kill_9_of_an_agent_hands_its_in_flight_request_to_another_agent_and_leaves_no_orphans() throws Exception {
         PoolDefinition pool = faulty(1, Duration.ofSeconds(30), null);
-        PoolDefinition none = new PoolDefinition(pool.name(), pool.version(), pool.command(), 0, pool.timeout(), pool.attempts(),
-                null, null, Map.of(), null);
+        PoolDefinition none = pool.withInstances(0);
         Path log = tmp.resolve("runs.log");
         try (Katamari k = Katamari.start(List.of(none), Katamari.testWorker(), Duration.ofSeconds(30), true)) {
             Path yaml = Files.writeString(tmp.resolve("worker.yaml"), String.join("\n",

@@ -11,9 +11,7 @@ import java.util.stream.Collectors;
 import katamari.cluster.HazelcastSetup;
 import katamari.config.ClusterSettings;
 import katamari.config.GatewaySettings;
-import katamari.config.KafkaSettings;
 import katamari.config.KatamariConfig;
-import katamari.config.WorkerSettings;
 import katamari.dispatcher.Dispatcher;
 import katamari.gateway.Gateway;
 import katamari.worker.WorkerAgent;
@@ -41,11 +39,9 @@ public final class InProcessCluster implements AutoCloseable {
             member = a.getLocalPort();
             admin = b.getLocalPort();
         }
-        ClusterSettings cluster = new ClusterSettings("it-" + UUID.randomUUID().toString().substring(0, 8), "127.0.0.1", member,
-                List.of("127.0.0.1:" + member), 0, null, null, null, null, "127.0.0.1", admin, ADMIN_KEY, false, null, null, 8, null);
-        KatamariConfig config = new KatamariConfig(KafkaSettings.defaults().withBootstrap(KafkaFixture.bootstrapServers()), gatewaySettings,
-                new WorkerSettings(Duration.ofSeconds(30), null, Duration.ofSeconds(1), null, null, null, null, null, null, List.of("java", "python3")),
-                List.of(), cluster);
+        ClusterSettings cluster = Katamari.testCluster(member, admin, ADMIN_KEY);
+        KatamariConfig config = Katamari.testConfig().withGateway(gatewaySettings).withCluster(cluster)
+                .withWorker(Katamari.testWorker().withAllowedCommands(List.of("java", "python3")));
         dispatcher = new Dispatcher(config);
         dispatcher.start();
         Awaitility.await("the dispatcher leads").atMost(Duration.ofSeconds(30)).until(dispatcher::isLeader);

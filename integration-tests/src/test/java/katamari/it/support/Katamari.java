@@ -3,8 +3,8 @@ package katamari.it.support;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
+import katamari.config.ClusterSettings;
 import katamari.config.GatewaySettings;
 import katamari.config.KafkaSettings;
 import katamari.config.KatamariConfig;
@@ -43,14 +43,13 @@ public final class Katamari implements AutoCloseable {
 
     /** A pool-version with a version unique to this test run, so no two tests share its topics. */
     public static PoolDefinition pool(String name, List<String> command, int instances) {
-        return new PoolDefinition(name, "t" + UUID.randomUUID().toString().substring(0, 8), command, instances,
-                Duration.ofSeconds(30), 2, null, null, Map.of(), null);
+        return PoolDefinition.of(name, "t" + UUID.randomUUID().toString().substring(0, 8), command).withInstances(instances);
     }
 
     /** Supervision settings tuned so that faults show within a couple of seconds. */
     public static WorkerSettings testWorker() {
-        return new WorkerSettings(Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(1), null, null,
-                Duration.ofSeconds(2), null, null, Duration.ofMillis(200), List.of("java"));
+        return WorkerSettings.defaults().withLaunchTimeout(Duration.ofSeconds(30)).withKillGrace(Duration.ofSeconds(1))
+                .withMaxBackoff(Duration.ofSeconds(2)).withMemoryCheck(Duration.ofMillis(200)).withAllowedCommands(List.of("java"));
     }
 
     public static Katamari start(List<PoolDefinition> pools, WorkerSettings worker, Duration gatewayTimeout, boolean awaitInstances) {
@@ -59,15 +58,26 @@ public final class Katamari implements AutoCloseable {
 
     /** An open gateway on any free port of 127.0.0.1, with the default limits. */
     public static GatewaySettings gateway(Duration timeout) {
-        return new GatewaySettings("127.0.0.1", 0, null, timeout, 1024 * 1024).withOpen(true);
+        return GatewaySettings.defaults().withPort(0).withTimeout(timeout).withOpen(true);
+    }
+
+    /** The defaults, against the shared test broker. */
+    public static KatamariConfig testConfig() {
+        return KatamariConfig.defaults().withKafka(KafkaSettings.defaults().withBootstrap(KafkaFixture.bootstrapServers()));
+    }
+
+    /**
+     * A Hazelcast cluster of its own (a random name, so tests never join each other's) whose one member, on 127.0.0.1,
+     * serves the admin API with {@code adminKey}.
+     */
+    public static ClusterSettings testCluster(int memberPort, int adminPort, String adminKey) {
+        return ClusterSettings.defaults().withName("it-" + UUID.randomUUID().toString().substring(0, 8))
+                .withMember("127.0.0.1", memberPort, adminPort).withMembers(List.of("127.0.0.1:" + memberPort))
+                .withAdminKey(adminKey).withWorkerCapacity(8);
     }
 
     public static Katamari start(List<PoolDefinition> pools, WorkerSettings worker, GatewaySettings gateway, boolean awaitInstances) {
-        KatamariConfig config = new KatamariConfig(
-                KafkaSettings.defaults().withBootstrap(KafkaFixture.bootstrapServers()),
-                gateway,
-                worker,
-                pools, null);
+        KatamariConfig config = testConfig().withGateway(gateway).withWorker(worker).withPools(pools);
         Katamari k = new Katamari(config);
         try (TopicProvisioner provisioner = new TopicProvisioner(config.kafka())) {
             provisioner.provision(config.pools());

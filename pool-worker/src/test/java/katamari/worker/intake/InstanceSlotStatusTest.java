@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import katamari.config.PoolDefinition;
 import katamari.config.WorkerSettings;
 import katamari.worker.InstanceStatus.State;
@@ -14,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class InstanceSlotStatusTest {
     @Test
     void a_slot_asked_to_stop_counts_as_stopping_until_it_has_stopped() {
-        PoolDefinition pool = new PoolDefinition("echo", "v1", List.of("/bin/cat"), 1, Duration.ofSeconds(8), 2, null, null, Map.of(), null);
+        PoolDefinition pool = PoolDefinition.of("echo", "v1", List.of("/bin/cat")).withTimeout(Duration.ofSeconds(8));
         InstanceSlot slot = new InstanceSlot(pool, WorkerSettings.defaults(), null, "w1-echo-v1-0", null, null, null);
         assertEquals(State.STARTING, slot.status().state());
         slot.stop();

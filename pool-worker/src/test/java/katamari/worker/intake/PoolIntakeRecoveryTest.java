@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import katamari.config.KafkaSettings;
 import katamari.config.PoolDefinition;
 import katamari.topics.TopicNames;
@@ -21,8 +20,7 @@ import org.junit.jupiter.api.Test;
 /** How an intake's feeders survive their share consumers' failures (PoolIntake.Feeder#recover, #renew). */
 class PoolIntakeRecoveryTest {
     /** One instance, two records per batch: the slot runs one while the other waits. */
-    private static final PoolDefinition POOL = new PoolDefinition("echo", "v1", List.of("/bin/cat"), 1, Duration.ofSeconds(30), 2,
-            null, null, Map.of(), null, null, 2);
+    private static final PoolDefinition POOL = PoolDefinition.of("echo", "v1", List.of("/bin/cat")).withPrefetch(2);
 
     private final ShareGroupFake group = new ShareGroupFake(TopicNames.requests(POOL.name(), POOL.version()));
     private final PoolIntake intake = new PoolIntake(POOL, KafkaSettings.defaults(), "w1", 1, group, Duration.ofSeconds(1));

@@ -43,6 +43,13 @@ public final class FaultyChassis {
                     Thread.sleep(a.longValue("ms"));
                     return ProcessHandle.current().pid();
                 })
+                .handle("note_pid_and_sleep", List.of("ms", "log"), a -> {
+                    // says which process holds this call before it runs, so a test can kill exactly that one
+                    long pid = ProcessHandle.current().pid();
+                    Files.writeString(Path.of(a.text("log")), pid + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                    Thread.sleep(a.longValue("ms"));
+                    return pid;
+                })
                 .handle("crash", List.of(), a -> {
                     Runtime.getRuntime().halt(42);
                     return null;
@@ -57,6 +64,18 @@ public final class FaultyChassis {
                 })
                 .handle("hang", List.of("log"), a -> {
                     Files.writeString(Path.of(a.text("log")), "called\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                    Thread.sleep(Long.MAX_VALUE);
+                    return null;
+                })
+                .handle("hang_watching_stdin", List.of("log"), a -> {
+                    // the chassis library reads stdin only between calls, so bytes there now are a call the agent
+                    // wrote ahead of this one (pipeline): logged, then hang like "hang"
+                    Path log = Path.of(a.text("log"));
+                    Files.writeString(log, "called\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                    while (System.in.available() == 0) {
+                        Thread.sleep(5);
+                    }
+                    Files.writeString(log, "the next call waits on stdin\n", StandardOpenOption.APPEND);
                     Thread.sleep(Long.MAX_VALUE);
                     return null;
                 })

@@ -71,8 +71,7 @@ final class ScalingBench {
     /** @return {req/s, % of ideal, p50 ms, p99 ms, worker RSS MB, worker peak RSS MB} */
     private double[] once(String bootstrap, int instances, boolean pipeline, int run) throws Exception {
         String version = "n" + instances + (pipeline ? "p" : "s") + "r" + run + UUID.randomUUID().toString().substring(0, 4);
-        PoolDefinition pool = new PoolDefinition("sleep", version, echoCommand(), instances, Duration.ofSeconds(30), 2,
-                null, null, Map.of(), null, null, null, pipeline);
+        PoolDefinition pool = PoolDefinition.of("sleep", version, echoCommand()).withInstances(instances).withPipeline(pipeline);
         try (TopicProvisioner provisioner = new TopicProvisioner(KafkaSettings.defaults().withBootstrap(bootstrap))) {
             provisioner.provision(List.of(pool));
         }

@@ -5,11 +5,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import katamari.client.Answer;
 import katamari.client.KatamariClient;
-import katamari.config.GatewaySettings;
 import katamari.config.KafkaSettings;
 import katamari.config.KatamariConfig;
 import katamari.config.PoolDefinition;
@@ -36,15 +34,12 @@ final class RecoveryBench {
     }
 
     int run() throws Exception {
-        PoolDefinition faulty = new PoolDefinition("faulty", "bench", List.of("java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                "-jar", home.resolve("examples/faulty/target/katamari-faulty.jar").toString()), 1, Duration.ofSeconds(30), 1,
-                null, null, Map.of(), null);
-        WorkerSettings w = WorkerSettings.defaults();
-        WorkerSettings settings = new WorkerSettings(w.launchTimeout(), w.replyTimeout(), Duration.ofSeconds(1), w.pingInterval(),
-                w.pingTimeout(), w.maxBackoff(), w.healthyAfter(), w.degradedAfter(), w.memoryCheck(), List.of("java"));
+        PoolDefinition faulty = PoolDefinition.of("faulty", "bench", List.of("java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-jar", home.resolve("examples/faulty/target/katamari-faulty.jar").toString())).withAttempts(1);
+        WorkerSettings settings = WorkerSettings.defaults().withKillGrace(Duration.ofSeconds(1)).withAllowedCommands(List.of("java"));
         try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafka.Settings.defaults())) {
-            KatamariConfig config = new KatamariConfig(KafkaSettings.defaults().withBootstrap(kafka.bootstrapServers()),
-                    GatewaySettings.defaults(), settings, List.of(faulty), null);
+            KatamariConfig config = KatamariConfig.defaults().withKafka(KafkaSettings.defaults().withBootstrap(kafka.bootstrapServers()))
+                    .withWorker(settings).withPools(List.of(faulty));
             try (TopicProvisioner provisioner = new TopicProvisioner(config.kafka())) {
                 provisioner.provision(config.pools());
             }

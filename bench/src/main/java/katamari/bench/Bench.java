@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Supplier;
 
 /** Entry points of {@code bin/katamari bench}. Every mode runs {@code runs} times and prints each run and the medians. */
 public final class Bench {
@@ -105,7 +106,15 @@ public final class Bench {
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
+    /** Every mode but {@code failover}, which needs dispatchers to kill: {@link #run(Options, Supplier)}. */
     public static int run(Options o) throws Exception {
+        return run(o, () -> {
+            throw new IllegalArgumentException("mode failover needs a master set: run it as bin/katamari bench --mode failover");
+        });
+    }
+
+    /** @param masters started only for mode {@code failover}, and closed after it */
+    public static int run(Options o, Supplier<MasterSet> masters) throws Exception {
         String url = o.gateway() + "/pools/" + o.pool() + "/" + o.workload().method;
         String topic = "katamari.requests." + o.pool() + ".v1";
         String w = o.workload().name().toLowerCase();
@@ -137,6 +146,11 @@ public final class Bench {
                         o.runs(), () -> floor(o, KafkaFloor.Middle.SHARE).runConcurrent(o.concurrency(), warm, measure));
                 case "scaling" -> new ScalingBench(o.home(), o.instances(), o.pipeline(), o.backlog(), o.runs(), warm, measure).run();
                 case "recovery" -> new RecoveryBench(o.home(), Math.max(o.runs(), 3)).run();
+                case "failover" -> {
+                    try (MasterSet m = masters.get()) {
+                        new FailoverBench(m, Math.max(o.runs(), 3)).run();
+                    }
+                }
                 default -> throw new IllegalArgumentException("unknown mode '" + mode + "'");
             }
         }
