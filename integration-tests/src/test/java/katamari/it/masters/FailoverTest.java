@@ -106,9 +106,13 @@ class FailoverTest {
                     JsonNode c = cluster.cluster(0);
                     return c != null && c.path("self").path("staleWritesRefused").asLong() > 0;
                 });
-        JsonNode seen = cluster.cluster(next);
-        assertEquals(newFence, seen.path("leader").path("fence").asLong(), "the leader record is the new master's: " + seen.path("leader"));
-        assertEquals(cluster.address(next), seen.path("leader").path("address").asText());
+        // "leads" is true from the start of its takeover; its leader record lands with the takeover's first renewal
+        Awaitility.await("the leader record is the new master's").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                .ignoreExceptions().untilAsserted(() -> {
+                    JsonNode seen = cluster.cluster(next);
+                    assertEquals(newFence, seen.path("leader").path("fence").asLong(), "the leader record is the new master's: " + seen.path("leader"));
+                    assertEquals(cluster.address(next), seen.path("leader").path("address").asText());
+                });
         // refused either because the CP group names a higher fence, or because the woken master, expelled from the
         // cluster, cannot confirm its own: both fail closed
         assertTrue(paused.printed("put katamari.leader[leader] refused"), "the refusal is logged");
