@@ -64,7 +64,14 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     private JsonNode read(AdminClient client) {
-        AdminClient.Reply r = client.call("GET", "/cluster", null);
+        AdminClient.Reply r;
+        try {
+            r = client.call("GET", "/cluster", null);
+        } catch (IllegalStateException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new IllegalStateException("the admin API at " + admin + " is unreachable (" + cause
+                    + "): is a dispatcher running there? (--admin URL)", e);
+        }
         if (r.status() == 401 || r.status() == 403) {
             throw new IllegalStateException("the admin API at " + admin + " refused the key (HTTP " + r.status()
                     + "): set KATAMARI_CLUSTER_ADMIN_KEY to the cluster's admin key");

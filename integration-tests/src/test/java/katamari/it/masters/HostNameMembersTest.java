@@ -3,7 +3,6 @@ package katamari.it.masters;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +13,7 @@ import katamari.config.KafkaSettings;
 import katamari.config.KatamariConfig;
 import katamari.config.WorkerSettings;
 import katamari.dispatcher.Dispatcher;
+import katamari.it.support.FreePorts;
 import katamari.it.support.KafkaFixture;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
@@ -33,8 +33,8 @@ class HostNameMembersTest {
 
     @Test
     void with_host_names_in_the_master_list_the_first_on_it_takes_leadership_back() throws IOException {
-        int[] member = freePorts(2);
-        int[] admin = freePorts(2);
+        int[] member = FreePorts.pick(2);
+        int[] admin = FreePorts.pick(2);
         List<String> members = List.of("localhost:" + member[0], "localhost:" + member[1]);
         ClusterSettings cluster = new ClusterSettings("it-" + UUID.randomUUID().toString().substring(0, 8), "localhost",
                 member[0], members, 0, null, null, null, null, "127.0.0.1", admin[0], "k", false, null, null, 8, null);
@@ -58,17 +58,4 @@ class HostNameMembersTest {
         return d;
     }
 
-    private static int[] freePorts(int n) throws IOException {
-        int[] ports = new int[n];
-        List<ServerSocket> held = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            ServerSocket s = new ServerSocket(0);
-            held.add(s);
-            ports[i] = s.getLocalPort();
-        }
-        for (ServerSocket s : held) {
-            s.close();
-        }
-        return ports;
-    }
 }

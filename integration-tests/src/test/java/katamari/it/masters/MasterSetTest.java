@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.hazelcast.core.HazelcastInstance;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +22,7 @@ import katamari.dispatcher.metadata.FencedStore;
 import katamari.dispatcher.metadata.MetadataJournal;
 import katamari.dispatcher.metadata.StaleLeaderException;
 import katamari.gateway.Gateway;
+import katamari.it.support.FreePorts;
 import katamari.it.support.Http;
 import katamari.it.support.Katamari;
 import katamari.rollout.AdminClient;
@@ -52,8 +52,8 @@ class MasterSetTest {
 
     @BeforeAll
     static void start() throws IOException {
-        memberPorts = freePorts(2);
-        adminPorts = freePorts(2);
+        memberPorts = FreePorts.pick(2);
+        adminPorts = FreePorts.pick(2);
         List<String> members = List.of("127.0.0.1:" + memberPorts[0], "127.0.0.1:" + memberPorts[1]);
         base = Katamari.testConfig().withGateway(Katamari.gateway(Duration.ofSeconds(20))).withWorker(Katamari.testWorker())
                 .withCluster(Katamari.testCluster(memberPorts[0], adminPorts[0], KEY).withMembers(members));
@@ -241,17 +241,4 @@ class MasterSetTest {
         assertTrue(!hz.getReplicatedMap(ClusterMaps.LEADER).containsKey("probe"), "the refused write did not land");
     }
 
-    private static int[] freePorts(int n) throws IOException {
-        int[] ports = new int[n];
-        List<ServerSocket> held = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            ServerSocket s = new ServerSocket(0);
-            held.add(s);
-            ports[i] = s.getLocalPort();
-        }
-        for (ServerSocket s : held) {
-            s.close();
-        }
-        return ports;
-    }
 }

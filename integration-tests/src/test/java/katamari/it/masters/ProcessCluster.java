@@ -2,7 +2,6 @@ package katamari.it.masters;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Collectors;
+import katamari.it.support.FreePorts;
 import katamari.it.support.KafkaFixture;
 import katamari.it.support.Katamari;
 import katamari.rollout.AdminClient;
@@ -34,9 +34,9 @@ final class ProcessCluster implements AutoCloseable {
 
     ProcessCluster(Path dir, int dispatcherCount, int cpMembers, int echoInstances) throws IOException {
         this.dir = dir;
-        this.memberPorts = freePorts(dispatcherCount);
-        this.adminPorts = freePorts(dispatcherCount);
-        this.gatewayPort = freePorts(1)[0];
+        this.memberPorts = FreePorts.pick(dispatcherCount);
+        this.adminPorts = FreePorts.pick(dispatcherCount);
+        this.gatewayPort = FreePorts.pick(1)[0];
         String members = java.util.Arrays.stream(memberPorts).mapToObj(p -> "\"127.0.0.1:" + p + "\"").collect(Collectors.joining(", "));
         String echo = Katamari.echoCommand().stream().map(a -> "\"" + a + "\"").collect(Collectors.joining(", "));
         this.config = Files.writeString(dir.resolve("katamari.yaml"), """
@@ -141,22 +141,6 @@ final class ProcessCluster implements AutoCloseable {
         return null;
     }
 
-    private static int[] freePorts(int n) throws IOException {
-        int[] ports = new int[n];
-        List<ServerSocket> held = new ArrayList<>();
-        try {
-            for (int i = 0; i < n; i++) {
-                ServerSocket s = new ServerSocket(0);
-                held.add(s);
-                ports[i] = s.getLocalPort();
-            }
-        } finally {
-            for (ServerSocket s : held) {
-                s.close();
-            }
-        }
-        return ports;
-    }
 
     @Override
     public void close() {
