@@ -31,11 +31,11 @@ final class AdminMetrics {
 
     AdminMetrics(String self) {
         registry.config().commonTags("dispatcher", self);
-        new JvmMemoryMetrics().bindTo(registry);
-        new JvmThreadMetrics().bindTo(registry);
         // two of Micrometer's processor meters break Prometheus naming (promtool: "process_cpu_time_ns_total", a unit
         // abbreviated; "system_cpu_count", a _count suffix on a gauge); process_cpu_usage and system_cpu_usage stay
         registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time") || id.getName().equals("system.cpu.count")));
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
     }
