@@ -178,7 +178,9 @@ public final class FencedStore {
             current = currentFence();
         } catch (IllegalStateException e) {
             refused.incrementAndGet();
-            throw new StaleLeaderException(token, what + " refused: " + e.getMessage() + "; a master that cannot confirm its token must not write");
+            String message = what + " refused: " + e.getMessage() + "; a master that cannot confirm its token must not write";
+            LOG.warn("{}", message); // logged here, where it is refused: the term may already have ended by another path
+            throw new StaleLeaderException(token, message);
         }
         if (current != token) {
             refused.incrementAndGet();
