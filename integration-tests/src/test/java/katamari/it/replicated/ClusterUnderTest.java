@@ -18,7 +18,8 @@ import katamari.localcluster.LocalCluster;
 
 /**
  * The replicated cluster of {@code bin/katamari cluster} for a test class: the shipped etc/katamari-cluster.yaml with
- * its pools cut down to one echo pool (so the box keeps cores for the roles), small heaps, a free block of ports,
+ * its pools cut down to one echo pool (so the box keeps cores for the roles; its timeout of 8 s gives share-group
+ * locks of 2 s, renewed every second, as in the run that found issue 14), small heaps, a free block of ports,
  * logs and broker data under {@code target/replicated-<name>}, and a fresh start every time.
  */
 final class ClusterUnderTest implements AutoCloseable {
@@ -43,7 +44,7 @@ final class ClusterUnderTest implements AutoCloseable {
                     version: v1
                     command: [%s]
                     instances: %d
-                    timeout: 30s
+                    timeout: 8s
                     attempts: 2
                 """.formatted(echo, echoInstances));
         ClusterLayout layout = ClusterLayout.standard(freeBlock(), dir, Katamari.HOME).withConfig(config).withJavaOptions(List.of("-Xmx192m"));

@@ -37,6 +37,8 @@ class ReplicatedClusterTest {
     private static final String SHARE_GROUP = TopicNames.shareGroup("echo", "v1");
     private static final int TIMEOUT_MS = 30_000;
     private static final Duration RECOVERY = Duration.ofSeconds(15);
+    /** Two of the six callers sleep this long: past half the 2-s lock, so every sleep's lock is renewed once. */
+    private static final int SLEEP_MS = 1_500;
     private static ClusterUnderTest cluster;
     private static Brokers brokers;
 
@@ -68,7 +70,7 @@ class ReplicatedClusterTest {
 
     /** A fault and its heal under load; returns the load's counts for any further check. */
     private static Traffic.Tally survives(String fault, Runnable inject, Runnable heal, long maxGapMs) {
-        Traffic http = new Traffic(cluster.local().gatewayUrls(), 6, TIMEOUT_MS).start();
+        Traffic http = new Traffic(cluster.local().gatewayUrls(), 6, TIMEOUT_MS, 2, SLEEP_MS).start();
         KafkaSettings kafka = new KafkaSettings(cluster.local().bootstrap(), 1, (short) 3, java.util.Map.of());
         DirectTraffic direct = new DirectTraffic(kafka, 2, Duration.ofMillis(TIMEOUT_MS)).start();
         double baseline;

@@ -25,12 +25,18 @@ import org.awaitility.Awaitility;
  * when the gateway died) retried once on the other gateway. It counts what a fault test asserts on: sent, answered
  * right, answered wrong, errors by code, and never answered (no HTTP answer from either gateway), plus answers per
  * second, for the throughput before a fault and after its heal.
+ *
+ * <p>Some callers ask for a sleep instead of an echo: a record held longer than half its share-group lock has its
+ * lock renewed by its agent, and renewals are what a broker's death broke (issue 14: the renewal's second poll threw
+ * and the feeder died for good). An echo alone is answered long before any renewal.
  */
 final class Traffic implements AutoCloseable {
     private static final int SECONDS = 1200;
 
     private final List<String> gateways;
     private final int timeoutMs;
+    private final int sleepers;
+    private final int sleepMs;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final AtomicLong sent = new AtomicLong();
@@ -60,9 +66,17 @@ final class Traffic implements AutoCloseable {
         }
     }
 
-    Traffic(List<String> gatewayUrls, int callers, int timeoutMs) {
+    /**
+     * @param sleepers how many of the callers ask the echo pool's {@code sleep} for {@code sleepMs} instead of an echo
+     */
+    Traffic(List<String> gatewayUrls, int callers, int timeoutMs, int sleepers, int sleepMs) {
+        if (sleepers >= callers) {
+            throw new IllegalArgumentException("at least one caller echoes, for the rate: " + sleepers + " sleepers of " + callers);
+        }
         this.gateways = List.copyOf(gatewayUrls);
         this.timeoutMs = timeoutMs;
+        this.sleepers = sleepers;
+        this.sleepMs = sleepMs;
         for (int c = 0; c < callers; c++) {
             int caller = c;
             Thread t = new Thread(() -> run(caller), "traffic-" + c);
@@ -78,7 +92,9 @@ final class Traffic implements AutoCloseable {
 
     private void run(int caller) {
         for (long n = 0; running.get(); n++) {
-            String text = "c" + caller + "-" + n;
+            boolean sleeps = caller < sleepers;
+            String text = sleeps ? null : "c" + caller + "-" + n;
+            String expected = sleeps ? "slept " + sleepMs + " ms" : text;
             int first = (int) ((caller + n) % gateways.size());
             sent.incrementAndGet();
             try {
@@ -91,35 +107,38 @@ final class Traffic implements AutoCloseable {
                     retried.incrementAndGet();
                     r = call(gateways.get((first + 1) % gateways.size()), text);
                 }
-                judge(text, r);
+                judge(expected, r);
             } catch (IOException e) {
                 never.incrementAndGet();
-                notes.add(System.currentTimeMillis() + " " + text + ": " + e);
+                notes.add(System.currentTimeMillis() + " " + expected + ": " + e);
             } catch (InterruptedException e) {
                 return;
             }
         }
     }
 
+    /** An echo of {@code text}, or when it is null a sleep of {@link #sleepMs}. */
     private HttpResponse<String> call(String gateway, String text) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(gateway + "/pools/echo/echo"))
+        String method = text == null ? "sleep" : "echo";
+        String body = text == null ? "{\"ms\":" + sleepMs + "}" : "{\"text\":\"" + text + "\"}";
+        HttpRequest request = HttpRequest.newBuilder(URI.create(gateway + "/pools/echo/" + method))
                 .timeout(Duration.ofMillis(timeoutMs + 10_000))
                 .header("content-type", "application/json")
                 .header("Katamari-Timeout-Ms", String.valueOf(timeoutMs))
-                .POST(HttpRequest.BodyPublishers.ofString("{\"text\":\"" + text + "\"}")).build();
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
         return http.send(request, HttpResponse.BodyHandlers.ofString());
     }
 
-    private void judge(String text, HttpResponse<String> r) {
+    private void judge(String expected, HttpResponse<String> r) {
         JsonNode body;
         try {
             body = WireCodec.mapper().readTree(r.body());
         } catch (IOException | RuntimeException e) {
-            wrong.add(text + ": HTTP " + r.statusCode() + " unparseable " + r.body());
+            wrong.add(expected + ": HTTP " + r.statusCode() + " unparseable " + r.body());
             return;
         }
         if (r.statusCode() == 200) {
-            if (text.equals(body.path("result").asText())) {
+            if (expected.equals(body.path("result").asText())) {
                 right.incrementAndGet();
                 answeredNow();
                 int second = (int) ((System.nanoTime() - startNanos) / 1_000_000_000L);
@@ -127,13 +146,13 @@ final class Traffic implements AutoCloseable {
                     perSecond.incrementAndGet(second);
                 }
             } else {
-                wrong.add(text + ": " + r.body());
+                wrong.add(expected + ": " + r.body());
             }
             return;
         }
         String code = body.path("error").path("code").asText("HTTP " + r.statusCode());
         errors.computeIfAbsent(code, k -> new AtomicLong()).incrementAndGet();
-        notes.add(System.currentTimeMillis() + " " + text + ": HTTP " + r.statusCode() + " " + r.body());
+        notes.add(System.currentTimeMillis() + " " + expected + ": HTTP " + r.statusCode() + " " + r.body());
     }
 
     private synchronized void answeredNow() {
