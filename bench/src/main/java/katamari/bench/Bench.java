@@ -48,7 +48,7 @@ public final class Bench {
     public record Options(String modes, String gateway, String kafka, Workload workload, int warmup, int requests, int runs,
                           int shareConsumers, String ackMode, int replyFetchWaitMs, int middleFetchWaitMs, int middleBatch,
                           List<String> chassis, int concurrency, int seconds, int warmupSeconds, String pool, List<Integer> instances,
-                          List<Boolean> pipeline, int backlog, Path home) {}
+                          List<Boolean> pipeline, int backlog, Path home, long serverPid) {}
 
     /** {@code on}/{@code off} words as booleans, in order. */
     public static List<Boolean> onOff(List<String> words) {
@@ -90,6 +90,21 @@ public final class Bench {
             rows.add(new double[] {r.rps(), r.latencies().percentileMs(50), r.latencies().percentileMs(99)});
         }
         System.out.printf("%-36s MEDIAN of %d: %.0f req/s p50=%.3f p99=%.3f ms%n", label, runs, median(rows, 0), median(rows, 1), median(rows, 2));
+    }
+
+    interface WrkRun {
+        WrkBench.Result once(WrkBench bench) throws Exception;
+    }
+
+    static void wrkRuns(String label, int runs, WrkBench bench, WrkRun run) throws Exception {
+        List<double[]> rows = new ArrayList<>();
+        for (int i = 0; i < runs; i++) {
+            WrkBench.Result r = run.once(bench);
+            System.out.printf("  %-34s run %d: %s%n", label, i + 1, WrkBench.format(r));
+            rows.add(new double[] {r.rps(), r.p50Ms(), r.p99Ms(), r.cpuMicrosPerRequest()});
+        }
+        System.out.printf("%-36s MEDIAN of %d: %.0f req/s p50=%.3f p99=%.3f ms server CPU %.0f us/request%n", label, runs, median(rows, 0),
+                median(rows, 1), median(rows, 2), median(rows, 3));
     }
 
     static double median(List<double[]> rows, int col) {
@@ -144,6 +159,10 @@ public final class Bench {
                         () -> floor(o, KafkaFloor.Middle.CLASSIC).runConcurrent(o.concurrency(), warm, measure));
                 case "kafka-c-share" -> concurrent("floor kafka share x" + o.shareConsumers() + " c=" + o.concurrency() + " batch " + o.middleBatch(),
                         o.runs(), () -> floor(o, KafkaFloor.Middle.SHARE).runConcurrent(o.concurrency(), warm, measure));
+                case "wrk" -> wrkRuns("wrk c=" + o.concurrency() + " " + w, o.runs(), new WrkBench(url, o.workload().body(), o.serverPid()),
+                        b -> b.concurrent(o.concurrency(), warm, measure));
+                case "wrk-seq" -> wrkRuns("wrk sequential " + w, o.runs(), new WrkBench(url, o.workload().body(), o.serverPid()),
+                        b -> b.sequential(o.warmup(), o.requests()));
                 case "scaling" -> new ScalingBench(o.home(), o.instances(), o.pipeline(), o.backlog(), o.runs(), warm, measure).run();
                 case "recovery" -> new RecoveryBench(o.home(), Math.max(o.runs(), 3)).run();
                 case "failover" -> {

@@ -22,6 +22,8 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Calls pools over Kafka and waits for their replies: what the gateway does for HTTP clients, and what a worker
@@ -29,6 +31,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * {@link ReplyCorrelator}; {@link #isReady()} turns true once replies to it cannot be missed.
  */
 public final class KatamariClient implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(KatamariClient.class);
+
     private enum State { NEW, STARTED, CLOSED }
 
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
@@ -118,9 +122,26 @@ public final class KatamariClient implements AutoCloseable {
         correlator.fail(id, KatamariError.of(ErrorCode.OVERLOADED, "the request could not be queued: " + e.getMessage()).at(pool, version));
     }
 
+    /**
+     * The reply topic must exist before the client is of any use. A broker set that is up but slow to answer (a
+     * cluster still forming, a box under load) times the admin call out after a minute: that is tried again, twice,
+     * instead of failing the role's start; any other failure (a refused setting, no broker at all) fails at once.
+     */
     private void createReplyTopic() {
-        createTopic(kafka, replyTopic);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                createTopic(kafka, replyTopic);
+                return;
+            } catch (IllegalStateException e) {
+                if (attempt >= REPLY_TOPIC_ATTEMPTS || !(e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException)) {
+                    throw e;
+                }
+                LOG.warn("{} (attempt {} of {}); trying again", e.getMessage(), attempt, REPLY_TOPIC_ATTEMPTS);
+            }
+        }
     }
+
+    private static final int REPLY_TOPIC_ATTEMPTS = 3;
 
     /**
      * Creates a one-partition topic (a reply topic: the broker does not auto-create topics) with the configured

@@ -16,7 +16,9 @@ import picocli.CommandLine.Option;
         description = "Measure a running Katamari and its floors (docs/benchmarks.md). Sequential modes: http (via the gateway, "
                 + "java.net.http), raw (via the gateway, a minimal socket client), direct (produce to the request topic, no HTTP), "
                 + "kafka-classic / kafka-share (raw two-hop Kafka floors), pipe (one echo chassis over its pipe). Concurrent modes "
-                + "(--concurrency for --seconds): http-c, raw-c (a lean socket client), direct-c, kafka-c-classic, kafka-c-share. On their own embedded broker: "
+                + "(--concurrency for --seconds): http-c, raw-c (a lean socket client), direct-c, kafka-c-classic, kafka-c-share. With wrk "
+                + "(Debian's HTTP load generator, installed with apt-get when missing) and the gateway's server CPU per request from /proc: "
+                + "wrk (-t2 -c<concurrency>), wrk-seq (one connection, --warmup then --requests). On their own embedded broker: "
                 + "scaling (sleep10 with --instances, worker RSS), recovery (supervision recovery times). On a local cluster of its own: "
                 + "failover (kill -9 of the leading dispatcher until a standby leads).")
 final class BenchCommand implements Callable<Integer> {
@@ -89,12 +91,16 @@ final class BenchCommand implements Callable<Integer> {
             description = "failover: first of the 60 ports its own local cluster uses (default: ${DEFAULT-VALUE})")
     int basePort;
 
+    @Option(names = "--server-pid", defaultValue = "0",
+            description = "wrk modes: the server process whose CPU (with its descendants) is counted; 0 = the one listening on the gateway's port")
+    long serverPid;
+
     @Override
     public Integer call() throws Exception {
         Path home = Path.of(System.getenv().getOrDefault("KATAMARI_HOME", "")).toAbsolutePath();
         return Bench.run(new Bench.Options(mode, gateway, kafka, Bench.Workload.parse(workload),
                 warmup, requests, runs, shareConsumers, ack, replyFetchWait, middleFetchWait, middleBatch, chassis, concurrency, seconds,
-                warmupSeconds, pool, instances, Bench.onOff(pipeline), backlog, home), () -> masters(home));
+                warmupSeconds, pool, instances, Bench.onOff(pipeline), backlog, home, serverPid), () -> masters(home));
     }
 
     /**

@@ -269,10 +269,19 @@ public final class WorkerAgent implements AutoCloseable {
         if (awaitDrained("an intake", feeding.stream().<Drainable>map(i -> i::awaitStopped).toList(), until)) {
             awaitDrained("a slot", all.stream().<Drainable>map(slot -> slot::awaitStopped).toList(), until);
         }
-        watch.shutdownNow();
-        nestedClient.close();
-        replies.close();
-        orphans.close();
+        // a start that failed half-way (its reply topic could not be made) left the later parts unmade
+        if (watch != null) {
+            watch.shutdownNow();
+        }
+        if (nestedClient != null) {
+            nestedClient.close();
+        }
+        if (replies != null) {
+            replies.close();
+        }
+        if (orphans != null) {
+            orphans.close();
+        }
         LOG.info("worker {} stopped", workerId);
     }
 }
