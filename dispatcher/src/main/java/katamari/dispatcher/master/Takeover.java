@@ -60,7 +60,7 @@ final class Takeover {
      * {@code configFileWins} it also wins for those it names.
      */
     private void restore(long fence) {
-        Journal.Snapshot saved = journal.read();
+        Journal.Snapshot saved = store.journalAt(fence);
         Map<String, PoolVersion> journaled = MetadataJson.decodeAll(saved.map(ClusterMaps.POOLS), ClusterMaps.POOLS, PoolVersion.class);
         journaled.values().stream().filter(p -> !p.deleted()).forEach(p -> catalog.put(p.withFence(fence)));
         int fromFile = 0;

@@ -74,15 +74,32 @@ public final class FencedStore {
      * @throws IllegalStateException when the journal cannot be read or written: the caller must not lead
      */
     public long advance(long lockFence) {
-        long floor = journal.read().fence();
+        Journal.Snapshot saved = journal.read();
         while (true) {
             long current = fence().get();
-            long next = Math.max(lockFence, Math.max(current, floor) + 1);
+            long next = Math.max(lockFence, Math.max(current, saved.fence()) + 1);
             if (fence().compareAndSet(current, next)) {
                 journal.recordFence(next);
+                readAtAdvance = new ReadAtAdvance(next, saved);
                 return next;
             }
         }
+    }
+
+    /** The journal as {@link #advance} read it, for the term it started: nobody else writes in between. */
+    private record ReadAtAdvance(long fence, Journal.Snapshot snapshot) {}
+
+    private volatile ReadAtAdvance readAtAdvance;
+
+    /**
+     * The journal's content for the term with {@code fence}: what {@link #advance} read when it made that fence
+     * current (the restore of a fresh master set needs it right after, and a second read of the whole topic would
+     * double the takeover's wait on Kafka), or a new read for any other fence. Between the advance and the
+     * takeover nothing is written: no other master holds the fence, and this one writes only once it took over.
+     */
+    public Journal.Snapshot journalAt(long fence) {
+        ReadAtAdvance r = readAtAdvance;
+        return r != null && r.fence() == fence ? r.snapshot() : journal.read();
     }
 
     /** The current fence, as the CP group knows it; fails when it cannot be confirmed within the timeout. */

@@ -86,8 +86,18 @@ class MasterTest {
         return new PoolDefinition(name, version, List.of("true"), 1, null, null, null, null, null, null, null, null, null);
     }
 
+    /**
+     * Until {@code t}'s takeover has ended: "leading" is true from its start, and the pools are re-stamped near its
+     * end, so the mark of a seeded master set, the takeover's last write, under {@code t}'s fence is what says so.
+     */
     private void leadsWith(Term t) {
-        await().atMost(Duration.ofSeconds(10)).until(() -> master.leading() && store.pools().values().stream().allMatch(p -> p.fence() == t.fence()));
+        await().atMost(Duration.ofSeconds(10)).until(() -> master.leading() && seededUnder(t)
+                && store.pools().values().stream().allMatch(p -> p.fence() == t.fence()));
+    }
+
+    private boolean seededUnder(Term t) {
+        Object mark = hz.getReplicatedMap(ClusterMaps.LEADER).get(ClusterMaps.SEEDED_KEY);
+        return mark != null && mark.toString().contains("\"fence\":" + t.fence());
     }
 
     @Test

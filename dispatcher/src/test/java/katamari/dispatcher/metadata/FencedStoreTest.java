@@ -53,6 +53,17 @@ class FencedStoreTest {
     }
 
     @Test
+    void the_term_an_advance_started_gets_the_journal_it_read_without_a_second_read() {
+        journal.put(ClusterMaps.POOLS, "echo/v1", MetadataJson.encode(pool(3)));
+        long fence = store.advance(1);
+        assertEquals(1, journal.reads());
+        assertEquals(MetadataJson.encode(pool(3)), store.journalAt(fence).map(ClusterMaps.POOLS).get("echo/v1"));
+        assertEquals(1, journal.reads(), "the restore right after the advance reuses its read");
+        store.journalAt(fence - 1);
+        assertEquals(2, journal.reads(), "any other term's reader reads the journal anew");
+    }
+
+    @Test
     void advance_starts_above_the_journals_fence() {
         journal.recordFence(88); // the last master set's highest fence; the CP group is new
         assertEquals(89, store.advance(1));

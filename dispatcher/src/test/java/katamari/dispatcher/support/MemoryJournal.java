@@ -11,6 +11,7 @@ public final class MemoryJournal implements Journal {
     private final Map<String, Map<String, String>> maps = new TreeMap<>();
     private final AtomicInteger failures = new AtomicInteger();
     private long fence;
+    private int reads;
 
     /** The next {@code n} writes (entries or fence) throw. */
     public MemoryJournal failNext(int n) {
@@ -32,7 +33,13 @@ public final class MemoryJournal implements Journal {
 
     @Override
     public synchronized Snapshot read() {
+        reads++;
         return new Snapshot(fence, maps);
+    }
+
+    /** How many times the whole journal was read. */
+    public synchronized int reads() {
+        return reads;
     }
 
     @Override
