@@ -47,6 +47,8 @@ final class DirectTraffic implements AutoCloseable {
     private final AtomicLong sendFailed = new AtomicLong();
     private final List<Thread> threads = new ArrayList<>();
     private final CountDownLatch positioned = new CountDownLatch(1);
+    /** When each worker last replied, by the instance header of its replies (an instance id starts with its worker's). */
+    private final Map<String, Long> lastReplyNanos = new ConcurrentHashMap<>();
 
     /** What happened to every request this client sent. */
     record Tally(long sent, long replied, long duplicates, long deadLettered, long unresolved, long sendFailed) {}
@@ -136,6 +138,11 @@ final class DirectTraffic implements AutoCloseable {
                     }
                     if (r.topic().equals(replyTopic)) {
                         replies.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet();
+                        String instance = header(r, HeaderNames.INSTANCE);
+                        int cut = instance == null ? -1 : instance.lastIndexOf(INSTANCE_SUFFIX);
+                        if (cut > 0) {
+                            lastReplyNanos.put(instance.substring(0, cut), System.nanoTime());
+                        }
                     } else {
                         dead.add(id);
                     }
@@ -161,6 +168,15 @@ final class DirectTraffic implements AutoCloseable {
 
     private long lastDeadline() {
         return deadlines.values().stream().mapToLong(Long::longValue).max().orElse(0);
+    }
+
+    /** Instance ids are {@code <worker>-echo-v1-<n>}. */
+    private static final String INSTANCE_SUFFIX = "-echo-v1-";
+
+    /** Whether {@code worker} replied to one of these requests after {@code sinceNanos} ({@link System#nanoTime}). */
+    boolean answeredBy(String worker, long sinceNanos) {
+        Long at = lastReplyNanos.get(worker);
+        return at != null && at - sinceNanos > 0;
     }
 
     Tally tally() {

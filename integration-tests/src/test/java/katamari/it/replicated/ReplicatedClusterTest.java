@@ -83,8 +83,13 @@ class ReplicatedClusterTest {
             http.watchGaps();
             inject.run();
             heal.run();
+            long healed = System.nanoTime();
             gapMs = http.longestGapMs();
             recoveredMs = http.awaitRate(0.9, baseline, RECOVERY);
+            // the rate alone can hide an agent that stopped feeding (issue 14: its feeders died, it kept beating as
+            // healthy, and the other agent carried the load); every worker must answer again, within 15 s more
+            Awaitility.await("every worker answers requests again after the heal").atMost(RECOVERY).pollInterval(Duration.ofMillis(200))
+                    .until(() -> workers().stream().allMatch(w -> direct.answeredBy(w, healed)));
         } finally {
             http.close();
             direct.close();
