@@ -15,7 +15,7 @@ class BenchToolTest {
     void the_floors_run_end_to_end_on_a_tiny_workload() throws Exception {
         Bench.Options tiny = new Bench.Options("pipe,kafka-classic,kafka-share,kafka-c-classic,kafka-c-share", "http://127.0.0.1:1",
                 KafkaFixture.bootstrapServers(), Bench.Workload.ECHO, 5, 20, 1, 2, "async", 500, 500, 1, Katamari.echoCommand(),
-                4, 1, 1, "echo", List.of(1), List.of(true), 4, Path.of(".."));
+                4, 1, 1, "echo", List.of(1), List.of(true), 4, List.of(1), 16, 1, Path.of(".."));
         assertEquals(0, Bench.run(tiny));
     }
 }
