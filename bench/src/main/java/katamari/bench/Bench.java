@@ -181,7 +181,8 @@ public final class Bench {
                         () -> floor(o, KafkaFloor.Middle.CLASSIC).runConcurrent(o.concurrency(), warm, measure));
                 case "kafka-c-share" -> concurrent("floor kafka share x" + o.shareConsumers() + " c=" + o.concurrency() + " batch " + o.middleBatch(),
                         o.runs(), () -> floor(o, KafkaFloor.Middle.SHARE).runConcurrent(o.concurrency(), warm, measure));
-                case "scaling" -> new ScalingBench(o.home(), o.instances(), o.pipeline() == null ? List.of(true, false) : o.pipeline(), o.backlog(), o.runs(), warm, measure).run();
+                case "scaling" -> new ScalingBench(o.home(), o.instances(), o.pipeline() == null ? List.of(true, false) : o.pipeline(),
+                        o.backlog(), o.runs(), warm, measure).run();
                 case "recovery" -> new RecoveryBench(o.home(), Math.max(o.runs(), 3)).run();
                 case "failover" -> {
                     try (MasterSet m = clusters.masters()) {
