@@ -6,16 +6,20 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.Supplier;
 
 /** Entry points of {@code bin/katamari bench}. Every mode runs {@code runs} times and prints each run and the medians. */
 public final class Bench {
     private Bench() {}
 
+    static final List<String> MODES = List.of("http", "raw", "direct", "kafka-classic", "kafka-share", "pipe", "http-c", "raw-c", "direct-c",
+            "kafka-c-classic", "kafka-c-share", "scaling", "recovery", "failover", "scale-out");
+
     /** What a request asks the echo chassis to do: {@code echo} (~100 bytes of JSON) or {@code sleep10} (sleep 10 ms). */
     public enum Workload {
         ECHO("echo", "{\"text\":\"" + "x".repeat(80) + "\"}"),
-        SLEEP10("sleep", "{\"ms\":10}");
+        SLEEP10("sleep", "{\"ms\":10}"),
+        /** What {@code --mode scale-out} asks of its Python pool ({@code examples/wordcount/wordcount.py} has it too). */
+        SLEEP100("sleep", "{\"ms\":100}");
 
         final String method;
         final String args;
@@ -39,16 +43,29 @@ public final class Bench {
             return switch (name) {
                 case "echo" -> ECHO;
                 case "sleep10" -> SLEEP10;
-                default -> throw new IllegalArgumentException("unknown workload '" + name + "'; known: echo, sleep10");
+                case "sleep100" -> SLEEP100;
+                default -> throw new IllegalArgumentException("unknown workload '" + name + "'; known: echo, sleep10, sleep100");
             };
         }
     }
 
-    /** Everything {@code bin/katamari bench} was told. */
+    /** Everything {@code bin/katamari bench} was told; {@code pipeline} null: each mode's default. */
     public record Options(String modes, String gateway, String kafka, Workload workload, int warmup, int requests, int runs,
                           int shareConsumers, String ackMode, int replyFetchWaitMs, int middleFetchWaitMs, int middleBatch,
                           List<String> chassis, int concurrency, int seconds, int warmupSeconds, String pool, List<Integer> instances,
-                          List<Boolean> pipeline, int backlog, Path home, long serverPid) {}
+                          List<Boolean> pipeline, int backlog, List<Integer> agents, int perAgent, int prefetch, Path home,
+                          long serverPid) {}
+
+    /**
+     * The processes some modes need, which only the launcher can start: dispatchers to kill ({@code failover}), a
+     * cluster to grow ({@code scale-out}).
+     */
+    public interface Clusters {
+        MasterSet masters();
+
+        /** @see WorkerCluster.Factory#start */
+        WorkerCluster workers(Path config, int workers);
+    }
 
     /** {@code on}/{@code off} words as booleans, in order. */
     public static List<Boolean> onOff(List<String> words) {
@@ -121,22 +138,43 @@ public final class Bench {
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
-    /** Every mode but {@code failover}, which needs dispatchers to kill: {@link #run(Options, Supplier)}. */
+    /** Every mode but {@code failover} and {@code scale-out}, which need processes started: {@link #run(Options, Clusters)}. */
     public static int run(Options o) throws Exception {
-        return run(o, () -> {
-            throw new IllegalArgumentException("mode failover needs a master set: run it as bin/katamari bench --mode failover");
+        return run(o, new Clusters() {
+            @Override
+            public MasterSet masters() {
+                throw new IllegalArgumentException("mode failover needs a master set: run it as bin/katamari bench --mode failover");
+            }
+
+            @Override
+            public WorkerCluster workers(Path config, int workers) {
+                throw new IllegalArgumentException("mode scale-out needs a cluster: run it as bin/katamari bench --mode scale-out");
+            }
         });
     }
 
-    /** @param masters started only for mode {@code failover}, and closed after it */
-    public static int run(Options o, Supplier<MasterSet> masters) throws Exception {
+    /**
+     * @param clusters asked only by modes {@code failover} and {@code scale-out}; what they start is closed after the mode
+     * @throws IllegalArgumentException for an unknown mode or settings a mode refuses, before anything starts
+     */
+    public static int run(Options o, Clusters clusters) throws Exception {
         String url = o.gateway() + "/pools/" + o.pool() + "/" + o.workload().method;
         String topic = "katamari.requests." + o.pool() + ".v1";
         String w = o.workload().name().toLowerCase();
         Duration warm = Duration.ofSeconds(o.warmupSeconds());
         Duration measure = Duration.ofSeconds(o.seconds());
-        for (String mode : o.modes().split(",")) {
-            switch (mode.trim()) {
+        List<String> modes = Arrays.stream(o.modes().split(",")).map(String::trim).toList();
+        // refused before a mode runs, not minutes into a sequence of modes
+        for (String mode : modes) {
+            if (!MODES.contains(mode)) {
+                throw new IllegalArgumentException("unknown mode '" + mode + "'; known: " + String.join(", ", MODES));
+            }
+        }
+        ScaleOutBench.Settings scaleOut = modes.contains("scale-out")
+                ? new ScaleOutBench.Settings(o.agents(), o.perAgent(), o.prefetch(), scaleOutPipeline(o.pipeline()), o.backlog(), o.runs(), warm, measure)
+                : null;
+        for (String mode : modes) {
+            switch (mode) {
                 case "http" -> sequential("http " + o.pool() + " " + w, o.runs(),
                         () -> new HttpSequential().run(url, o.workload().body(), o.warmup(), o.requests()));
                 case "raw" -> sequential("http-raw-socket " + o.pool() + " " + w, o.runs(),
@@ -163,17 +201,30 @@ public final class Bench {
                         b -> b.concurrent(o.concurrency(), warm, measure));
                 case "wrk-seq" -> wrkRuns("wrk sequential " + w, o.runs(), new WrkBench(url, o.workload().body(), o.serverPid()),
                         b -> b.sequential(o.warmup(), o.requests()));
-                case "scaling" -> new ScalingBench(o.home(), o.instances(), o.pipeline(), o.backlog(), o.runs(), warm, measure).run();
+                case "scaling" -> new ScalingBench(o.home(), o.instances(), o.pipeline() == null ? List.of(true, false) : o.pipeline(),
+                        o.backlog(), o.runs(), warm, measure).run();
                 case "recovery" -> new RecoveryBench(o.home(), Math.max(o.runs(), 3)).run();
                 case "failover" -> {
-                    try (MasterSet m = masters.get()) {
+                    try (MasterSet m = clusters.masters()) {
                         new FailoverBench(m, Math.max(o.runs(), 3)).run();
                     }
                 }
+                case "scale-out" -> new ScaleOutBench(o.home(), scaleOut, clusters::workers).run();
                 default -> throw new IllegalArgumentException("unknown mode '" + mode + "'");
             }
         }
         return 0;
+    }
+
+    /** Scale-out runs one pool: one value, off unless told. */
+    private static boolean scaleOutPipeline(List<Boolean> pipeline) {
+        if (pipeline == null || pipeline.isEmpty()) {
+            return false;
+        }
+        if (pipeline.size() > 1) {
+            throw new IllegalArgumentException("scale-out runs one pool: --pipeline on or off, not " + pipeline.size() + " values");
+        }
+        return pipeline.get(0);
     }
 
     private static KafkaFloor floor(Options o, KafkaFloor.Middle middle) {

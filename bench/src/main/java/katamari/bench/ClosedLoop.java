@@ -67,8 +67,26 @@ final class ClosedLoop {
         this.request = request;
     }
 
+    /** Told of every reply matched to a request of this loop, on the loop's thread. */
+    interface ReplyListener {
+        void reply(String instance, long nanos);
+    }
+
     private final Set<String> instances = new HashSet<>();
     private long seq;
+    private volatile ReplyListener listener = (instance, nanos) -> { };
+    private volatile boolean stopRequested;
+
+    /** Set before {@link #run}: who answered each reply, as it arrives (the scale-out bench's per-worker figures). */
+    ClosedLoop onReply(ReplyListener l) {
+        this.listener = l;
+        return this;
+    }
+
+    /** Ends a {@link #run} before its duration (its requests/s are then meaningless), and any later one; from any thread. */
+    void stop() {
+        stopRequested = true;
+    }
 
     /** The {@code katamari-instance} headers seen on replies so far (empty for the raw floors). */
     Set<String> instancesSeen() {
@@ -100,7 +118,7 @@ final class ClosedLoop {
             for (int i = 0; i < concurrency; i++) {
                 sendNext.run();
             }
-            while (System.nanoTime() < end) {
+            while (System.nanoTime() < end && !stopRequested) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(20))) {
                     Sent sent = r.key() == null ? null : sentAt.remove(new String(r.key(), StandardCharsets.UTF_8));
                     if (sent == null) {
@@ -111,7 +129,9 @@ final class ClosedLoop {
                     lastReply = now;
                     Header instance = r.headers().lastHeader("katamari-instance");
                     if (instance != null) {
-                        instances.add(new String(instance.value(), StandardCharsets.UTF_8));
+                        String id = new String(instance.value(), StandardCharsets.UTF_8);
+                        instances.add(id);
+                        listener.reply(id, now);
                     }
                     if (now >= measureFrom && now <= end) {
                         done++; // throughput: every completion inside the window

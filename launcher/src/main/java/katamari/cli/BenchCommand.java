@@ -1,11 +1,18 @@
 package katamari.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import katamari.bench.Bench;
 import katamari.bench.MasterSet;
+import katamari.bench.WorkerCluster;
 import katamari.localcluster.ClusterLayout;
 import katamari.localcluster.LocalCluster;
 import katamari.rollout.AdminClient;
@@ -20,7 +27,8 @@ import picocli.CommandLine.Option;
                 + "(Debian's HTTP load generator, installed with apt-get when missing) and the gateway's server CPU per request from /proc: "
                 + "wrk (-t2 -c<concurrency>), wrk-seq (one connection, --warmup then --requests). On their own embedded broker: "
                 + "scaling (sleep10 with --instances, worker RSS), recovery (supervision recovery times). On a local cluster of its own: "
-                + "failover (kill -9 of the leading dispatcher until a standby leads).")
+                + "failover (kill -9 of the leading dispatcher until a standby leads), scale-out (a 100-ms pool on --agents worker agents "
+                + "of --per-agent instances, agents added under a backlog).")
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--gateway", defaultValue = "http://127.0.0.1:8080", description = "gateway URL (default: ${DEFAULT-VALUE})")
     String gateway;
@@ -79,8 +87,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--instances", split = ",", defaultValue = "1,4,16", description = "scaling: instance counts (default: ${DEFAULT-VALUE})")
     List<Integer> instances;
 
-    @Option(names = "--pipeline", split = ",", defaultValue = "on,off",
-            description = "scaling: run the pool with pipeline on, off, or both side by side (default: ${DEFAULT-VALUE})")
+    @Option(names = "--pipeline", split = ",",
+            description = "scaling: run the pool with pipeline on, off, or both side by side (default: on,off); scale-out: on or off (default: off)")
     List<String> pipeline;
 
     @Option(names = "--backlog", defaultValue = "4",
@@ -88,19 +96,83 @@ final class BenchCommand implements Callable<Integer> {
     int backlog;
 
     @Option(names = "--base-port", defaultValue = "19300",
-            description = "failover: first of the 60 ports its own local cluster uses (default: ${DEFAULT-VALUE})")
+            description = "failover, scale-out: first of the 60 ports its own local cluster uses (default: ${DEFAULT-VALUE})")
     int basePort;
 
     @Option(names = "--server-pid", defaultValue = "0",
             description = "wrk modes: the server process whose CPU (with its descendants) is counted; 0 = the one listening on the gateway's port")
     long serverPid;
 
+    @Option(names = "--agents", split = ",", defaultValue = "1,2,3",
+            description = "scale-out: worker agent counts to measure, increasing; agents are added one at a time under a backlog (default: ${DEFAULT-VALUE})")
+    List<Integer> agents;
+
+    @Option(names = "--per-agent", defaultValue = "16", description = "scale-out: instances per agent, the agents' capacity (default: ${DEFAULT-VALUE})")
+    int perAgent;
+
+    @Option(names = "--prefetch", defaultValue = "1", description = "scale-out: the pool's prefetch, records per instance per fetch (default: ${DEFAULT-VALUE})")
+    int prefetch;
+
     @Override
     public Integer call() throws Exception {
         Path home = Path.of(System.getenv().getOrDefault("KATAMARI_HOME", "")).toAbsolutePath();
         return Bench.run(new Bench.Options(mode, gateway, kafka, Bench.Workload.parse(workload),
                 warmup, requests, runs, shareConsumers, ack, replyFetchWait, middleFetchWait, middleBatch, chassis, concurrency, seconds,
-                warmupSeconds, pool, instances, Bench.onOff(pipeline), backlog, home, serverPid), () -> masters(home));
+                warmupSeconds, pool, instances, pipeline == null ? null : Bench.onOff(pipeline), backlog, agents, perAgent, prefetch, home, serverPid), new Bench.Clusters() {
+                    @Override
+                    public MasterSet masters() {
+                        return BenchCommand.this.masters(home);
+                    }
+
+                    @Override
+                    public WorkerCluster workers(Path config, int workers) {
+                        return BenchCommand.this.workers(home, config, workers);
+                    }
+                });
+    }
+
+    /**
+     * The scale-out mode's cluster: {@code bin/katamari cluster}'s shape (3 brokers, 3 dispatchers) on the bench's
+     * config, {@code workers} agents to begin with and no gateways (the bench produces straight to Kafka). Its folder
+     * starts empty every time: the brokers keep the metadata journal, which would bring back an earlier run's pool.
+     */
+    private WorkerCluster workers(Path home, Path config, int workers) {
+        Path dir = home.resolve(".katamari/bench-scale-out");
+        deleteTree(dir);
+        // every role's JVM options, as bin/katamari cluster takes them (to look inside a run: log levels, JFR)
+        String javaOpts = System.getenv("KATAMARI_JAVA_OPTS");
+        ClusterLayout layout = ClusterLayout.standard(basePort, dir, home).withCounts(3, 3, workers, 0).withConfig(config)
+                .withJavaOptions(javaOpts == null || javaOpts.isBlank() ? List.of() : Arrays.asList(javaOpts.trim().split("\\s+")));
+        LocalCluster local = new LocalCluster(layout).start(line -> System.out.println("  " + line));
+        return new WorkerCluster() {
+            @Override
+            public String bootstrap() {
+                return local.bootstrap();
+            }
+
+            @Override
+            public String addWorker() {
+                return local.addWorker();
+            }
+
+            @Override
+            public void close() {
+                local.close();
+            }
+        };
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot empty " + dir + " for a fresh cluster", e);
+        }
     }
 
     /**

@@ -10,15 +10,19 @@ import picocli.CommandLine.Command;
                 ChassisCheckCommand.class, BenchCommand.class, RolloutCommand.class, StatusCommand.class})
 public final class Main {
     public static void main(String[] args) {
-        int code = new CommandLine(new Main())
+        int code = commandLine().execute(args);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    /** Every command, with one way to fail: {@code katamari: <message>} on stderr and exit code 2 (as picocli's usage errors). */
+    static CommandLine commandLine() {
+        return new CommandLine(new Main())
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     cmd.getErr().println("katamari: " + (e.getMessage() != null ? e.getMessage() : e.toString())
                             + (e.getCause() != null && e.getCause() != e ? " (" + e.getCause() + ")" : ""));
                     return 2;
-                })
-                .execute(args);
-        if (code != 0) {
-            System.exit(code);
-        }
+                });
     }
 }

@@ -28,7 +28,6 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import katamari.config.ConfigLoader;
 import katamari.config.KatamariConfig;
-import katamari.config.PoolDefinition;
 import katamari.rollout.AdminClient;
 
 /**
@@ -65,6 +64,9 @@ public final class LocalCluster implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private volatile Consumer<String> progress = line -> { };
+    /** What every worker is started with, kept for {@link #addWorker}. */
+    private List<String> workerArgs;
+    private Map<String, String> workerEnv;
     /** Waits for ready lines; daemons, so an abandoned wait never keeps a JVM alive. */
     private final java.util.concurrent.Executor daemonThreads = task -> {
         Thread t = new Thread(task, "local-cluster-start");
@@ -158,6 +160,36 @@ public final class LocalCluster implements AutoCloseable {
         r.awaitReady(START_TIMEOUT);
     }
 
+    /**
+     * Starts one more worker agent than there are, {@code worker-(n+1)} with the next metrics port of the block, and
+     * returns its name once it has joined the masters (its ready line): scale-out at run time. Like the others it
+     * is stopped by {@link #close} and can be killed or restarted by name. Call it from the thread that owns the
+     * cluster, as {@link #restart}.
+     *
+     * @throws IllegalStateException if the cluster is not started, already has 10 workers, or the new one's port is taken
+     */
+    public String addWorker() {
+        if (state.get() != State.STARTED) {
+            throw new IllegalStateException("a worker can be added only to a started cluster (state " + state.get() + ")");
+        }
+        int n = (int) roles.values().stream().filter(r -> r.kind() == RoleKind.WORKER).count();
+        if (n >= 10) {
+            throw new IllegalStateException("a local cluster has ports for 10 workers, and runs " + n);
+        }
+        int port = layout.metricsPort(n);
+        try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getByName("127.0.0.1"))) {
+            s.setReuseAddress(true);
+        } catch (IOException e) {
+            throw new IllegalStateException("port " + port + " on 127.0.0.1 (worker-" + (n + 1) + "'s metrics) is taken", e);
+        }
+        RoleProcess worker = defineWorker(n);
+        worker.start();
+        writeRolesFile();
+        worker.awaitReady(START_TIMEOUT);
+        progress.accept(worker.name() + " added and ready (pid " + worker.snapshot().pid() + ", " + worker.snapshot().ports() + ")");
+        return worker.name();
+    }
+
     /** {@code bootstrap.servers} naming every broker. */
     public String bootstrap() {
         return IntStream.range(0, layout.brokers()).mapToObj(i -> "127.0.0.1:" + layout.brokerPort(i)).collect(Collectors.joining(","));
@@ -240,10 +272,10 @@ public final class LocalCluster implements AutoCloseable {
                     concat(List.of("dispatcher", "--host", "127.0.0.1", "--member-port", String.valueOf(layout.memberPort(i)),
                             "--admin-port", String.valueOf(layout.adminPort(i))), shared), env, ") admin API ");
         }
+        workerArgs = shared;
+        workerEnv = Map.copyOf(env);
         for (int i = 0; i < layout.workers(); i++) {
-            add("worker-" + (i + 1), RoleKind.WORKER, Map.of("metrics", layout.metricsPort(i)),
-                    concat(List.of("worker", "--worker-id", "worker-" + (i + 1), "--metrics-port", String.valueOf(layout.metricsPort(i))), shared),
-                    env, " joined ");
+            defineWorker(i);
         }
         for (int i = 0; i < layout.gateways(); i++) {
             Map<String, String> gatewayEnv = new LinkedHashMap<>(env);
@@ -253,6 +285,15 @@ public final class LocalCluster implements AutoCloseable {
             add("gateway-" + (i + 1), RoleKind.GATEWAY, Map.of("http", layout.gatewayPort(i)),
                     concat(List.of("gateway", "--port", String.valueOf(layout.gatewayPort(i))), shared), gatewayEnv, "gateway ready on ");
         }
+    }
+
+    /** Worker {@code worker-(i+1)}, metrics on its port of the block. */
+    private RoleProcess defineWorker(int i) {
+        String name = "worker-" + (i + 1);
+        add(name, RoleKind.WORKER, Map.of("metrics", layout.metricsPort(i)),
+                concat(List.of("worker", "--worker-id", name, "--metrics-port", String.valueOf(layout.metricsPort(i))), workerArgs),
+                workerEnv, " joined ");
+        return roles.get(name);
     }
 
     private void add(String name, RoleKind kind, Map<String, Integer> ports, List<String> args, Map<String, String> env, String readyLine) {
@@ -302,7 +343,10 @@ public final class LocalCluster implements AutoCloseable {
             return;
         }
         KatamariConfig config = new ConfigLoader(Map.of("KATAMARI_HOME", layout.home().toString())).read(layout.config());
-        Map<String, Integer> wanted = config.pools().stream().collect(Collectors.toMap(p -> p.name() + "/" + p.version(), PoolDefinition::instances));
+        // a pool may want more than the workers can run (the rest waits for workers to be added): wait for what fits
+        int room = layout.workers() * config.cluster().workerCapacity();
+        Map<String, Integer> wanted = config.pools().stream().collect(Collectors.toMap(p -> p.name() + "/" + p.version(),
+                p -> Math.min(p.instances(), room)));
         step(t0, "waiting for the pools' instances: " + wanted);
         long poolsDeadline = System.nanoTime() + config.worker().launchTimeout().plusSeconds(20).toNanos();
         Map<String, Integer> missing = wanted;

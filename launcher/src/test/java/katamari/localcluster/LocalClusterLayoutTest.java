@@ -61,4 +61,12 @@ class LocalClusterLayoutTest {
         assertThrows(IllegalStateException.class, () -> c.kill9("worker-1"));
         assertThrows(IllegalArgumentException.class, () -> c.kill9("worker-9"));
     }
+
+    @Test
+    void a_worker_can_be_added_only_to_a_started_cluster() {
+        LocalCluster c = cluster(ClusterLayout.standard(30_000, dir, dir));
+        IllegalStateException e = assertThrows(IllegalStateException.class, c::addWorker);
+        assertTrue(e.getMessage().contains("only to a started cluster (state NEW)"), e.getMessage());
+        assertEquals(2, c.roles(RoleKind.WORKER).size());
+    }
 }
