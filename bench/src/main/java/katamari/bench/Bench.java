@@ -11,7 +11,7 @@ import java.util.List;
 public final class Bench {
     private Bench() {}
 
-    static final List<String> MODES = List.of("http", "raw", "direct", "kafka-classic", "kafka-share", "pipe", "http-c", "raw-c", "direct-c",
+    static final List<String> MODES = List.of("http", "raw", "direct", "kafka-classic", "kafka-share", "pipe", "http-c", "raw-c", "direct-c", "wrk", "wrk-seq",
             "kafka-c-classic", "kafka-c-share", "scaling", "recovery", "failover", "scale-out");
 
     /** What a request asks the echo chassis to do: {@code echo} (~100 bytes of JSON) or {@code sleep10} (sleep 10 ms). */
