@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import io.javalin.http.staticfiles.Location;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -20,6 +21,7 @@ import katamari.cluster.MetadataJson;
 import katamari.cluster.PoolVersion;
 import katamari.config.ClusterSettings;
 import katamari.dispatcher.NotLeaderException;
+import katamari.dispatcher.deadletters.DeadLetterTail;
 import katamari.topics.Names;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,26 +30,32 @@ import org.slf4j.LoggerFactory;
  * The dispatchers' admin API (a pool definition makes workers run a command, so this is the most sensitive port
  * Katamari has): {@code GET /cluster}, {@code GET /pools[/{pool}[/{version}]]}, {@code PUT /pools/{pool}/{version}},
  * {@code PATCH /pools/{pool}} (routing weights), {@code DELETE /pools/{pool}[/{version}]}, {@code GET /metrics}
- * (Prometheus). Every route but {@code /healthz} needs the admin key, as
- * {@code Authorization: Bearer <key>} or {@code Katamari-Admin-Key: <key>}. Any dispatcher answers reads from its
- * own copy; a standby forwards writes to the master.
+ * (Prometheus), {@code GET /cluster/history} (the console's charts), {@code GET /dead-letters}, and the web console
+ * itself at {@code /} (static files from the classpath folder {@code console/}). Every route but {@code /healthz} and
+ * the console's files needs the admin key, as {@code Authorization: Bearer <key>} or {@code Katamari-Admin-Key: <key>}:
+ * the page holds no data, it asks for the key and then reads the routes above like any client. Any dispatcher
+ * answers reads from its own copy; a standby forwards writes to the master.
  */
 public final class AdminApi implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
     static final String KEY_HEADER = "Katamari-Admin-Key";
     static final String FORWARDED_HEADER = "Katamari-Forwarded-By";
     static final String MASTER_HEADER = "Katamari-Master";
+    /** The console's files (classpath {@code console/}), served to anyone: they hold no data and change nothing. */
+    static final java.util.Set<String> CONSOLE_FILES = java.util.Set.of("/", "/index.html", "/console.js", "/console.css");
 
     private final ClusterSettings settings;
     private final AdminBackend backend;
     private final HttpClient forwarder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final AdminMetrics metrics;
+    private final TrafficHistory history;
     private Javalin http;
 
     public AdminApi(ClusterSettings settings, AdminBackend backend) {
         this.settings = settings;
         this.backend = backend;
         this.metrics = new AdminMetrics(settings.self());
+        this.history = new TrafficHistory(backend::clusterView);
     }
 
     /** @throws IllegalStateException when there is no admin key and the API is not explicitly open */
@@ -62,8 +70,15 @@ public final class AdminApi implements AutoCloseable {
         }
         http = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
+            c.staticFiles.add(files -> {
+                files.hostedPath = "/";
+                files.directory = "/console";
+                files.location = Location.CLASSPATH;
+                files.headers = Map.of("Cache-Control", "no-cache"); // a new dispatcher version's page is seen at once
+            });
             register(c);
         }).start(settings.adminHost(), settings.adminPort());
+        history.start();
         return this;
     }
 
@@ -75,6 +90,8 @@ public final class AdminApi implements AutoCloseable {
         c.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
         c.routes.before(this::authorize);
         c.routes.get("/cluster", ctx -> json(ctx, 200, backend.clusterView()));
+        c.routes.get("/cluster/history", ctx -> json(ctx, 200, history.render()));
+        c.routes.get("/dead-letters", ctx -> json(ctx, 200, Map.of("deadLetters", backend.deadLetters(limit(ctx)))));
         c.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape(backend.clusterView())));
         c.routes.get("/pools", ctx -> json(ctx, 200, Map.of("pools", grouped(backend.pools()))));
         c.routes.get("/pools/{pool}", ctx -> json(ctx, 200, pool(ctx.pathParam("pool"))));
@@ -97,7 +114,7 @@ public final class AdminApi implements AutoCloseable {
     }
 
     private void authorize(Context ctx) {
-        if (ctx.path().equals("/healthz") || settings.adminKey() == null) {
+        if (ctx.path().equals("/healthz") || CONSOLE_FILES.contains(ctx.path()) || settings.adminKey() == null) {
             return;
         }
         String given = ctx.header(KEY_HEADER);
@@ -111,6 +128,23 @@ public final class AdminApi implements AutoCloseable {
         if (!MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), settings.adminKey().getBytes(StandardCharsets.UTF_8))) {
             throw new AdminException(403, "forbidden", "wrong admin key");
         }
+    }
+
+    /** {@code ?limit=N} of {@code GET /dead-letters}: 1 to {@value DeadLetterTail#MAX_LIMIT}, default 20. */
+    private static int limit(Context ctx) {
+        String given = ctx.queryParam("limit");
+        if (given == null) {
+            return 20;
+        }
+        try {
+            int n = Integer.parseInt(given);
+            if (n >= 1 && n <= DeadLetterTail.MAX_LIMIT) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new AdminException(400, "bad_request", "limit must be a whole number 1-" + DeadLetterTail.MAX_LIMIT + ", was '" + given + "'");
     }
 
     private void put(Context ctx) throws IOException, InterruptedException {
@@ -262,6 +296,7 @@ public final class AdminApi implements AutoCloseable {
 
     @Override
     public void close() {
+        history.close();
         if (http != null) {
             http.stop();
         }
