@@ -8,7 +8,7 @@ import katamari.bench.Bench;
 import katamari.bench.MasterSet;
 import katamari.localcluster.ClusterLayout;
 import katamari.localcluster.LocalCluster;
-import katamari.rollout.AdminClient;
+import katamari.dispatcher.rollout.AdminClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -29,7 +29,7 @@ import java.util.stream.IntStream;
 import katamari.config.ConfigLoader;
 import katamari.config.KatamariConfig;
 import katamari.config.PoolDefinition;
-import katamari.rollout.AdminClient;
+import katamari.dispatcher.rollout.AdminClient;
 
 /**
  * A replicated Katamari on this machine, every role its own JVM ({@code java ... -jar katamari.jar <role>}) on

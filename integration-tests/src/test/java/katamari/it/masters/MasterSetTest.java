@@ -25,7 +25,7 @@ import katamari.gateway.Gateway;
 import katamari.it.support.FreePorts;
 import katamari.it.support.Http;
 import katamari.it.support.Katamari;
-import katamari.rollout.AdminClient;
+import katamari.dispatcher.rollout.AdminClient;
 import katamari.worker.InstanceStatus;
 import katamari.worker.WorkerAgent;
 import katamari.worker.membership.WorkerMembership;

@@ -13,7 +13,7 @@ import java.util.stream.Collectors;
 import katamari.it.support.FreePorts;
 import katamari.it.support.KafkaFixture;
 import katamari.it.support.Katamari;
-import katamari.rollout.AdminClient;
+import katamari.dispatcher.rollout.AdminClient;
 import org.awaitility.Awaitility;
 
 /**
