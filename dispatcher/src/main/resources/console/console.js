@@ -134,7 +134,9 @@ function fmt(v) {
 
 function renderPools() {
   const out = document.getElementById("pools");
-  const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.focusId : null;
+  // while the operator types a weight the pools are not redrawn (a redraw would move the caret under their fingers);
+  // they are again once the field loses the focus, with what was typed kept until it is sent
+  if (document.activeElement && document.activeElement.matches && document.activeElement.matches("input.weight")) return;
   out.replaceChildren();
   const t = history ? history.t : [];
   for (const [pool, versions] of Object.entries(cluster.pools || {})) {
@@ -145,7 +147,7 @@ function renderPools() {
       const errs = Object.entries(h.errorsPerSecond || {}).map(([code, values]) => ({ name: code, values }));
       const typedHere = (typed[pool] || {})[v.version];
       const input = el("input", { class: "weight", type: "number", min: 0, max: 1000000, "data-pool": pool,
-        "data-version": v.version, "data-focus-id": "w:" + k, value: typedHere !== undefined ? typedHere : v.weight,
+        "data-version": v.version, value: typedHere !== undefined ? typedHere : v.weight,
         oninput: ev => { (typed[pool] = typed[pool] || {})[v.version] = ev.target.value; } });
       const share = total > 0 ? Math.round(v.weight * 1000 / total) / 10 + "%" : "pinned only";
       const errorCounts = Object.entries(v.errors || {}).map(([c, n]) => c + " " + n).join(", ") || "none";
@@ -170,10 +172,6 @@ function renderPools() {
           "errors by code /s", "queue depth, pending"].map(h => el("th", {}, h)))),
         el("tbody", {}, rows)),
       set, el("span", { class: "muted" }, " unpinned traffic goes to a version with probability weight / sum of weights; 0 takes pinned calls only")));
-  }
-  if (focused) {
-    const again = out.querySelector(`[data-focus-id="${CSS.escape(focused)}"]`);
-    if (again) again.focus();
   }
 }
 
@@ -244,6 +242,42 @@ async function drainWorker(id, draining) {
   poll();
 }
 
+// ---- rollouts ----
+
+function renderRolloutPools() {
+  const select = document.getElementById("rollout-pool");
+  const pools = Object.keys(cluster.pools || {});
+  if (select.dataset.pools === pools.join(",")) return; // rebuilt only when the pools change: the operator may be choosing
+  const chosen = select.value;
+  select.replaceChildren(...pools.map(p => el("option", { value: p, selected: p === chosen }, p)));
+  select.dataset.pools = pools.join(",");
+}
+
+function renderRollouts(list) {
+  document.getElementById("rollouts").replaceChildren(...list.slice().reverse().map(r =>
+    el("div", { class: "rollout", "data-id": r.id, "data-state": r.state, "data-pool": r.pool, "data-version": r.version },
+      el("h3", {}, `${r.pool} → ${r.version} `, el("span", { class: "state state-" + (r.state === "running" ? "busy"
+        : r.state === "promoted" ? "idle" : "degraded") }, r.state.replace("_", " ")),
+        el("span", { class: "muted" }, ` steps ${r.steps.join(", ")}% · started ${new Date(r.startedAt).toLocaleTimeString()}`
+          + (r.endedAt ? ` · ended ${new Date(r.endedAt).toLocaleTimeString()}` : ""))),
+      r.message ? el("div", {}, r.message) : null,
+      el("pre", { class: "log" }, r.log.join("\n")))));
+}
+
+document.getElementById("rollout-form").addEventListener("submit", async ev => {
+  ev.preventDefault();
+  const v = id => document.getElementById(id).value.trim();
+  const body = { pool: v("rollout-pool"), version: v("rollout-version"), stepTime: v("rollout-step-time"),
+    steps: v("rollout-steps").split(",").map(s => Number(s.trim())), maxErrorRate: Number(v("rollout-max-error-rate")),
+    minRequests: Number(v("rollout-min-requests")), keepOld: document.getElementById("rollout-keep-old").checked };
+  if (v("rollout-definition")) {
+    try { body.definition = JSON.parse(v("rollout-definition")); } catch (e) { say("the definition is not JSON: " + e.message, true); return; }
+  }
+  const r = await api("POST", "/rollouts", body);
+  say(r.ok ? `rollout ${r.body.id} started` : "the rollout was refused: " + errorText(r), !r.ok);
+  poll();
+});
+
 // ---- masters, dead letters ----
 
 function renderMasters() {
@@ -289,6 +323,9 @@ async function poll() {
     renderMasters();
     renderPools();
     renderWorkers();
+    renderRolloutPools();
+    const ro = await api("GET", "/rollouts");
+    if (ro.ok) renderRollouts(ro.body.rollouts || []);
     if (polls % DEAD_LETTERS_EVERY === 1) {
       const d = await api("GET", "/dead-letters?limit=20");
       if (d.ok) renderDeadLetters(d.body.deadLetters || []);

@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * The dispatchers' admin API (a pool definition makes workers run a command, so this is the most sensitive port
  * Katamari has): {@code GET /cluster}, {@code GET /pools[/{pool}[/{version}]]}, {@code PUT /pools/{pool}/{version}},
  * {@code PATCH /pools/{pool}} (routing weights), {@code DELETE /pools/{pool}[/{version}]}, {@code GET /metrics}
- * (Prometheus), {@code GET /cluster/history} (the console's charts), {@code GET /dead-letters}, and the web console
+ * (Prometheus), {@code GET /cluster/history} (the console's charts), {@code GET /dead-letters},
+ * {@code POST|GET /rollouts} (a rollout run by this dispatcher, and what it said), and the web console
  * itself at {@code /} (static files from the classpath folder {@code console/}). Every route but {@code /healthz} and
  * the console's files needs the admin key, as {@code Authorization: Bearer <key>} or {@code Katamari-Admin-Key: <key>}:
  * the page holds no data, it asks for the key and then reads the routes above like any client. Any dispatcher
@@ -49,6 +50,7 @@ public final class AdminApi implements AutoCloseable {
     private final HttpClient forwarder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final AdminMetrics metrics;
     private final TrafficHistory history;
+    private final Rollouts rollouts;
     private Javalin http;
 
     public AdminApi(ClusterSettings settings, AdminBackend backend) {
@@ -56,6 +58,7 @@ public final class AdminApi implements AutoCloseable {
         this.backend = backend;
         this.metrics = new AdminMetrics(settings.self());
         this.history = new TrafficHistory(backend::clusterView);
+        this.rollouts = new Rollouts(backend::selfAdminUrl, settings.adminKey());
     }
 
     /** @throws IllegalStateException when there is no admin key and the API is not explicitly open */
@@ -74,7 +77,10 @@ public final class AdminApi implements AutoCloseable {
                 files.hostedPath = "/";
                 files.directory = "/console";
                 files.location = Location.CLASSPATH;
-                files.headers = Map.of("Cache-Control", "no-cache"); // a new dispatcher version's page is seen at once
+                // no-cache: a new dispatcher version's page is seen at once; the policy lets the page load nothing from
+                // elsewhere and run no inline script, and no other site may frame it (its buttons change the cluster)
+                files.headers = Map.of("Cache-Control", "no-cache", "X-Content-Type-Options", "nosniff",
+                        "Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
             });
             register(c);
         }).start(settings.adminHost(), settings.adminPort());
@@ -92,6 +98,8 @@ public final class AdminApi implements AutoCloseable {
         c.routes.get("/cluster", ctx -> json(ctx, 200, backend.clusterView()));
         c.routes.get("/cluster/history", ctx -> json(ctx, 200, history.render()));
         c.routes.get("/dead-letters", ctx -> json(ctx, 200, Map.of("deadLetters", backend.deadLetters(limit(ctx)))));
+        c.routes.post("/rollouts", ctx -> json(ctx, 202, rollouts.start(Rollouts.parse(ctx.body()))));
+        c.routes.get("/rollouts", ctx -> json(ctx, 200, Map.of("rollouts", rollouts.list())));
         c.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape(backend.clusterView())));
         c.routes.get("/pools", ctx -> json(ctx, 200, Map.of("pools", grouped(backend.pools()))));
         c.routes.get("/pools/{pool}", ctx -> json(ctx, 200, pool(ctx.pathParam("pool"))));
@@ -114,6 +122,7 @@ public final class AdminApi implements AutoCloseable {
     }
 
     private void authorize(Context ctx) {
+        sameOriginWrites(ctx);
         if (ctx.path().equals("/healthz") || CONSOLE_FILES.contains(ctx.path()) || settings.adminKey() == null) {
             return;
         }
@@ -127,6 +136,23 @@ public final class AdminApi implements AutoCloseable {
         }
         if (!MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), settings.adminKey().getBytes(StandardCharsets.UTF_8))) {
             throw new AdminException(403, "forbidden", "wrong admin key");
+        }
+    }
+
+    /**
+     * A browser sends {@code Origin} with every write; one naming another site is some other web page the operator
+     * has open, posting to this API behind their back (a form POST needs no CORS preflight, and in dev there is no key
+     * to stop it). The console's own writes carry this API's origin; curl, the CLI and forwarding dispatchers send none.
+     */
+    private static void sameOriginWrites(Context ctx) {
+        String origin = ctx.header("Origin");
+        String method = ctx.method().name();
+        if (origin == null || method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS")) {
+            return;
+        }
+        if (!origin.equals("http://" + ctx.host()) && !origin.equals("https://" + ctx.host())) {
+            throw new AdminException(403, "forbidden", "a write from another web page (Origin " + origin + ") is refused: "
+                    + "use this admin API's own console, or a client that sends no Origin");
         }
     }
 
@@ -296,6 +322,7 @@ public final class AdminApi implements AutoCloseable {
 
     @Override
     public void close() {
+        rollouts.close();
         history.close();
         if (http != null) {
             http.stop();
