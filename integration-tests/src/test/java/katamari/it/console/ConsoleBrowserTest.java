@@ -80,6 +80,7 @@ class ConsoleBrowserTest {
         List<String> slow = Katamari.faultyCommand("--hello-delay-ms", HELLO_DELAY_MS);
         assertEquals(201, Http.send("PUT", admin + "/pools/slow/v1", InProcessCluster.poolBody(slow, 1, 1)).status());
         assertEquals(201, Http.send("PUT", admin + "/pools/slow/v2", InProcessCluster.poolBody(slow, 1, 0)).status());
+        assertEquals(201, Http.send("PUT", admin + "/pools/crashy/v1", InProcessCluster.poolBody(Katamari.faultyCommand(), 1, 1)).status());
         browser.get(admin + "/");
     }
 
@@ -191,6 +192,21 @@ class ConsoleBrowserTest {
 
     @Test
     @Order(6)
+    void a_request_that_kills_its_instance_on_every_attempt_shows_as_a_dead_letter_and_in_the_errors_chart() throws Exception {
+        await("crashy/v1 is idle", () -> instances("crashy/v1", "idle") == 1);
+        Http.Response r = Http.post(gateway + "/pools/crashy/crash", "{}");
+        assertEquals("instance_crashed", r.errorCode(), r.body().toString());
+        await("the dead letter is listed with its reason", () -> browser.findElements(By.cssSelector("#dead-letters tr.dead-letter")).stream()
+                .anyMatch(e -> e.getText().contains("crashy/v1") && e.getText().contains("crashed")));
+        await("the errors chart counts instance_crashed", () -> Double.parseDouble(chart("crashy/v1", "errors").getAttribute("data-max")) > 0
+                && browser.findElement(By.cssSelector("tr.version[data-key='crashy/v1']")).getText().contains("instance_crashed"));
+        browser.executeScript("document.getElementById('dead-letters').scrollIntoView()");
+        screenshot("dead-letters");
+        browser.executeScript("window.scrollTo(0, 0)");
+    }
+
+    @Test
+    @Order(7)
     void a_worker_drained_on_the_page_is_drained_and_undrained() throws Exception {
         String id = read(() -> browser.findElement(By.cssSelector(".worker")).getAttribute("data-worker"));
         click(By.cssSelector("button.drain[data-worker='" + id + "']"));
