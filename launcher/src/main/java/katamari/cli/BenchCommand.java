@@ -6,9 +6,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import katamari.bench.Bench;
 import katamari.bench.MasterSet;
+import katamari.dispatcher.rollout.AdminClient;
 import katamari.localcluster.ClusterLayout;
 import katamari.localcluster.LocalCluster;
-import katamari.dispatcher.rollout.AdminClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
