@@ -10,16 +10,36 @@ import java.util.Map;
  */
 public record GatewayBeat(String id, String replyTopic, String url, long sentAt, Map<String, Traffic> traffic) {
     /**
-     * Cumulative counts of one gateway for one pool-version.
+     * What one gateway saw of one pool-version: cumulative counts since it started, and a few readings of now.
      *
-     * @param requests calls routed to it (answered, timed out or refused as overloaded)
-     * @param failures calls that ended in {@code handler_error}, {@code instance_crashed}, {@code timeout} or
-     *                 {@code internal}: the version's fault, not the client's
-     * @param pending  calls waiting for a reply right now
+     * @param requests   calls routed to it (answered, timed out or refused as overloaded)
+     * @param failures   calls that ended in {@code handler_error}, {@code instance_crashed}, {@code timeout} or
+     *                   {@code internal}: the version's fault, not the client's
+     * @param pending    calls waiting for a reply right now
+     * @param errors     calls by error code (every code, the client's faults too), cumulative
+     * @param p50Ms      median latency over this gateway's last minute, -1 before its first answer
+     * @param p99Ms      99th percentile latency over the same minute, -1 before its first answer
+     * @param queueDepth records of the request topic waiting for an instance (the share group's lag), -1 unknown
      */
-    public record Traffic(long requests, long failures, int pending) {
+    public record Traffic(long requests, long failures, int pending, Map<String, Long> errors, double p50Ms, double p99Ms,
+                          long queueDepth) {
+        public Traffic {
+            errors = errors == null ? Map.of() : Map.copyOf(errors);
+        }
+
+        public Traffic(long requests, long failures, int pending) {
+            this(requests, failures, pending, Map.of(), -1, -1, -1);
+        }
+
+        /**
+         * Counts add up over gateways; percentiles cannot, so the sum keeps the slowest gateway's (an upper bound of the
+         * whole); the queue is one per pool-version, seen alike by every gateway, so the sum keeps the freshest known.
+         */
         public Traffic plus(Traffic o) {
-            return new Traffic(requests + o.requests, failures + o.failures, pending + o.pending);
+            Map<String, Long> sum = new java.util.TreeMap<>(errors);
+            o.errors.forEach((code, n) -> sum.merge(code, n, Long::sum));
+            return new Traffic(requests + o.requests, failures + o.failures, pending + o.pending, sum, Math.max(p50Ms, o.p50Ms),
+                    Math.max(p99Ms, o.p99Ms), Math.max(queueDepth, o.queueDepth));
         }
     }
 

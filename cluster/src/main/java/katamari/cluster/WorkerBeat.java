@@ -13,8 +13,12 @@ import java.util.Map;
  */
 public record WorkerBeat(String id, String host, int capacity, long sentAt, List<Instance> instances, Map<String, String> refused,
                          Map<String, String> unhealthy) {
-    /** One instance: {@code state} is the worker's InstanceStatus state (STARTING, IDLE, BUSY, ...). */
-    public record Instance(String instance, String pool, String version, String state, long pid, int restarts, boolean degraded) {
+    /**
+     * One instance: {@code state} is the worker's InstanceStatus state (STARTING, IDLE, BUSY, ...); {@code rssKb} its
+     * resident memory, -1 when unknown (no process; 0 in a beat of an older worker).
+     */
+    public record Instance(String instance, String pool, String version, String state, long pid, int restarts, boolean degraded,
+                           long rssKb) {
         public String key() {
             return pool + "/" + version;
         }

@@ -86,7 +86,7 @@ final class ClusterView {
                     "available", own.available(), "inUse", own.inUse(), "stopping", own.stopping(),
                     "healthy", w.healthy(), "unhealthy", w.unhealthy(),
                     "placement", placement == null ? Map.of() : placement.instances(), "refused", w.refused(),
-                    "draining", drained.contains(w.id())));
+                    "draining", drained.contains(w.id()), "processes", processes(w)));
         }
         out.put("workers", workers);
         out.put("drained", drained); // a drain outlives the worker's registration: it applies when the worker comes back
@@ -121,9 +121,18 @@ final class ClusterView {
                     "version", p.definition().version(), "weight", p.weight(), "instances", p.definition().instances(),
                     "running", u.running(), "available", u.available(), "inUse", u.inUse(), "stopping", u.stopping(),
                     "unplaced", unplaced.getOrDefault(p.key(), 0), "restarts", u.restarts(), "degraded", u.degraded() > 0,
-                    "requests", t.requests(), "failures", t.failures(), "pending", t.pending()));
+                    "requests", t.requests(), "failures", t.failures(), "pending", t.pending(), "errors", t.errors(),
+                    "p50Ms", t.p50Ms(), "p99Ms", t.p99Ms(), "queueDepth", t.queueDepth()));
         }
         return pools;
+    }
+
+    /** Each instance of a worker as it reported it (the console lists them; counts alone do not say which one restarts). */
+    private static List<Map<String, Object>> processes(WorkerBeat w) {
+        return w.instances().stream().sorted((a, b) -> a.instance().compareTo(b.instance()))
+                .map(i -> ordered("instance", i.instance(), "pool", i.pool(), "version", i.version(), "state", i.state(),
+                        "pid", i.pid(), "restarts", i.restarts(), "degraded", i.degraded(), "rssKb", i.rssKb()))
+                .toList();
     }
 
     /**

@@ -65,6 +65,7 @@ public final class Dispatcher implements AutoCloseable {
 
     private final PoolSource poolSource;
     private MetadataJournal journal;
+    private katamari.dispatcher.deadletters.DeadLetterTail deadLetters;
 
     public Dispatcher(KatamariConfig config) {
         this(config, PoolSource.JOURNAL);
@@ -88,6 +89,7 @@ public final class Dispatcher implements AutoCloseable {
         journal = new MetadataJournal(config.kafka(), cluster.name(), Duration.ofSeconds(10));
         store = new FencedStore(hz, journal, Duration.ofSeconds(2));
         provisioner = new TopicProvisioner(config.kafka());
+        deadLetters = new katamari.dispatcher.deadletters.DeadLetterTail(config.kafka());
         admin = new AdminApi(cluster, new Backend()).start();
         String advertised = cluster.adminHost().equals("0.0.0.0") ? cluster.host() : cluster.adminHost();
         adminUrl = "http://" + advertised + ":" + admin.port();
@@ -213,6 +215,11 @@ public final class Dispatcher implements AutoCloseable {
         }
 
         @Override
+        public List<katamari.dispatcher.deadletters.DeadLetterTail.DeadLetter> deadLetters(int limit) {
+            return deadLetters.newest(mirrors.pools().snapshot().values().stream().map(PoolVersion::key).toList(), limit);
+        }
+
+        @Override
         public katamari.cluster.Drain drain(String worker, boolean draining) {
             return master.drain(worker, draining);
         }
@@ -251,6 +258,7 @@ public final class Dispatcher implements AutoCloseable {
         }
         closeQuietly(mirrors);
         closeQuietly(provisioner);
+        closeQuietly(deadLetters);
         closeQuietly(journal);
         if (hz != null) {
             hz.shutdown();

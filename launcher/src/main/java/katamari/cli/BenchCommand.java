@@ -13,9 +13,9 @@ import java.util.stream.Stream;
 import katamari.bench.Bench;
 import katamari.bench.MasterSet;
 import katamari.bench.WorkerCluster;
+import katamari.dispatcher.rollout.AdminClient;
 import katamari.localcluster.ClusterLayout;
 import katamari.localcluster.LocalCluster;
-import katamari.rollout.AdminClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

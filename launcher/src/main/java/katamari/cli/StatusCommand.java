@@ -6,7 +6,7 @@ import java.time.Duration;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import katamari.rollout.AdminClient;
+import katamari.dispatcher.rollout.AdminClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -28,7 +28,8 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import katamari.config.ConfigLoader;
 import katamari.config.KatamariConfig;
-import katamari.rollout.AdminClient;
+import katamari.config.PoolDefinition;
+import katamari.dispatcher.rollout.AdminClient;
 
 /**
  * A replicated Katamari on this machine, every role its own JVM ({@code java ... -jar katamari.jar <role>}) on

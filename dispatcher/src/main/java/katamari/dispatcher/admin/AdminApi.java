@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import io.javalin.http.staticfiles.Location;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -20,6 +21,7 @@ import katamari.cluster.MetadataJson;
 import katamari.cluster.PoolVersion;
 import katamari.config.ClusterSettings;
 import katamari.dispatcher.NotLeaderException;
+import katamari.dispatcher.deadletters.DeadLetterTail;
 import katamari.topics.Names;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,26 +30,35 @@ import org.slf4j.LoggerFactory;
  * The dispatchers' admin API (a pool definition makes workers run a command, so this is the most sensitive port
  * Katamari has): {@code GET /cluster}, {@code GET /pools[/{pool}[/{version}]]}, {@code PUT /pools/{pool}/{version}},
  * {@code PATCH /pools/{pool}} (routing weights), {@code DELETE /pools/{pool}[/{version}]}, {@code GET /metrics}
- * (Prometheus). Every route but {@code /healthz} needs the admin key, as
- * {@code Authorization: Bearer <key>} or {@code Katamari-Admin-Key: <key>}. Any dispatcher answers reads from its
- * own copy; a standby forwards writes to the master.
+ * (Prometheus), {@code GET /cluster/history} (the console's charts), {@code GET /dead-letters},
+ * {@code POST|GET /rollouts} (a rollout run by this dispatcher, and what it said), and the web console
+ * itself at {@code /} (static files from the classpath folder {@code console/}). Every route but {@code /healthz} and
+ * the console's files needs the admin key, as {@code Authorization: Bearer <key>} or {@code Katamari-Admin-Key: <key>}:
+ * the page holds no data, it asks for the key and then reads the routes above like any client. Any dispatcher
+ * answers reads from its own copy; a standby forwards writes to the master.
  */
 public final class AdminApi implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
     static final String KEY_HEADER = "Katamari-Admin-Key";
     static final String FORWARDED_HEADER = "Katamari-Forwarded-By";
     static final String MASTER_HEADER = "Katamari-Master";
+    /** The console's files (classpath {@code console/}), served to anyone: they hold no data and change nothing. */
+    static final java.util.Set<String> CONSOLE_FILES = java.util.Set.of("/", "/index.html", "/console.js", "/console.css");
 
     private final ClusterSettings settings;
     private final AdminBackend backend;
     private final HttpClient forwarder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final AdminMetrics metrics;
+    private final TrafficHistory history;
+    private final Rollouts rollouts;
     private Javalin http;
 
     public AdminApi(ClusterSettings settings, AdminBackend backend) {
         this.settings = settings;
         this.backend = backend;
         this.metrics = new AdminMetrics(settings.self());
+        this.history = new TrafficHistory(backend::clusterView);
+        this.rollouts = new Rollouts(backend::selfAdminUrl, settings.adminKey());
     }
 
     /** @throws IllegalStateException when there is no admin key and the API is not explicitly open */
@@ -62,8 +73,18 @@ public final class AdminApi implements AutoCloseable {
         }
         http = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
+            c.staticFiles.add(files -> {
+                files.hostedPath = "/";
+                files.directory = "/console";
+                files.location = Location.CLASSPATH;
+                // no-cache: a new dispatcher version's page is seen at once; the policy lets the page load nothing from
+                // elsewhere and run no inline script, and no other site may frame it (its buttons change the cluster)
+                files.headers = Map.of("Cache-Control", "no-cache", "X-Content-Type-Options", "nosniff",
+                        "Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
+            });
             register(c);
         }).start(settings.adminHost(), settings.adminPort());
+        history.start();
         return this;
     }
 
@@ -75,6 +96,10 @@ public final class AdminApi implements AutoCloseable {
         c.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
         c.routes.before(this::authorize);
         c.routes.get("/cluster", ctx -> json(ctx, 200, backend.clusterView()));
+        c.routes.get("/cluster/history", ctx -> json(ctx, 200, history.render()));
+        c.routes.get("/dead-letters", ctx -> json(ctx, 200, Map.of("deadLetters", backend.deadLetters(limit(ctx)))));
+        c.routes.post("/rollouts", ctx -> json(ctx, 202, rollouts.start(Rollouts.parse(ctx.body()))));
+        c.routes.get("/rollouts", ctx -> json(ctx, 200, Map.of("rollouts", rollouts.list())));
         c.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape(backend.clusterView())));
         c.routes.get("/pools", ctx -> json(ctx, 200, Map.of("pools", grouped(backend.pools()))));
         c.routes.get("/pools/{pool}", ctx -> json(ctx, 200, pool(ctx.pathParam("pool"))));
@@ -97,7 +122,8 @@ public final class AdminApi implements AutoCloseable {
     }
 
     private void authorize(Context ctx) {
-        if (ctx.path().equals("/healthz") || settings.adminKey() == null) {
+        sameOriginWrites(ctx);
+        if (ctx.path().equals("/healthz") || CONSOLE_FILES.contains(ctx.path()) || settings.adminKey() == null) {
             return;
         }
         String given = ctx.header(KEY_HEADER);
@@ -111,6 +137,40 @@ public final class AdminApi implements AutoCloseable {
         if (!MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), settings.adminKey().getBytes(StandardCharsets.UTF_8))) {
             throw new AdminException(403, "forbidden", "wrong admin key");
         }
+    }
+
+    /**
+     * A browser sends {@code Origin} with every write; one naming another site is some other web page the operator
+     * has open, posting to this API behind their back (a form POST needs no CORS preflight, and in dev there is no key
+     * to stop it). The console's own writes carry this API's origin; curl, the CLI and forwarding dispatchers send none.
+     */
+    private static void sameOriginWrites(Context ctx) {
+        String origin = ctx.header("Origin");
+        String method = ctx.method().name();
+        if (origin == null || method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS")) {
+            return;
+        }
+        if (!origin.equals("http://" + ctx.host()) && !origin.equals("https://" + ctx.host())) {
+            throw new AdminException(403, "forbidden", "a write from another web page (Origin " + origin + ") is refused: "
+                    + "use this admin API's own console, or a client that sends no Origin");
+        }
+    }
+
+    /** {@code ?limit=N} of {@code GET /dead-letters}: 1 to {@value DeadLetterTail#MAX_LIMIT}, default 20. */
+    private static int limit(Context ctx) {
+        String given = ctx.queryParam("limit");
+        if (given == null) {
+            return 20;
+        }
+        try {
+            int n = Integer.parseInt(given);
+            if (n >= 1 && n <= DeadLetterTail.MAX_LIMIT) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new AdminException(400, "bad_request", "limit must be a whole number 1-" + DeadLetterTail.MAX_LIMIT + ", was '" + given + "'");
     }
 
     private void put(Context ctx) throws IOException, InterruptedException {
@@ -262,6 +322,8 @@ public final class AdminApi implements AutoCloseable {
 
     @Override
     public void close() {
+        rollouts.close();
+        history.close();
         if (http != null) {
             http.stop();
         }

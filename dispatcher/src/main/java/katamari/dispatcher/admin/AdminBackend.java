@@ -30,6 +30,9 @@ public interface AdminBackend {
     /** Master only: drains a worker (nothing placed on it; in-flight requests finish) or undrains it. */
     katamari.cluster.Drain drain(String worker, boolean draining);
 
+    /** The newest dead letters of the pool-versions that exist, newest first (any dispatcher reads them from Kafka). */
+    List<katamari.dispatcher.deadletters.DeadLetterTail.DeadLetter> deadLetters(int limit);
+
     /** Master only: deletes one version, or every version when {@code version} is null; returns the keys removed. */
     List<String> delete(String pool, String version);
 }

@@ -52,6 +52,13 @@ public final class GatewayStats implements AutoCloseable {
     private final long startNanos = System.nanoTime();
     private volatile Map<String, InstanceCounts> instances = Map.of();
     private volatile Map<String, Long> depths = Map.of();
+    /** Reads queue depths for the heartbeat off its thread: an Admin call may take up to 1.5 s when a broker is slow. */
+    private final java.util.concurrent.ExecutorService depthReader = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "gateway-queue-depths");
+        t.setDaemon(true);
+        return t;
+    });
+    private final java.util.concurrent.atomic.AtomicBoolean depthReading = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** @param workers the workers' heartbeats, or null without a cluster (instances are then unknown) */
     public GatewayStats(String gatewayId, PoolDirectory directory, Backpressure backpressure, Supplier<Map<String, WorkerBeat>> workers,
@@ -136,12 +143,17 @@ public final class GatewayStats implements AutoCloseable {
         if (workers != null) {
             instances = InstanceCounts.of(workers.get().values());
         }
+        depths = queues.depths(routedKeys());
+    }
+
+    /** Every pool-version the gateway routes to, each with its meters (so that a scrape shows it before any call). */
+    private List<String> routedKeys() {
         List<String> keys = new ArrayList<>();
         directory.pools().forEach((pool, versions) -> versions.forEach(v -> {
             keys.add(v.definition().key());
             meters(pool, v.name());
         }));
-        depths = queues.depths(keys);
+        return keys;
     }
 
     /** {@code GET /stats}: every pool the caller may see, with its versions. */
@@ -205,20 +217,54 @@ public final class GatewayStats implements AutoCloseable {
     private static final java.util.Set<String> FAILURES = java.util.Set.of(ErrorCode.HANDLER_ERROR.wire(),
             ErrorCode.INSTANCE_CRASHED.wire(), ErrorCode.TIMEOUT.wire(), ErrorCode.INTERNAL.wire());
 
-    /** Cumulative counts per {@code pool/version}, for the gateway's heartbeat. */
+    /**
+     * Per {@code pool/version}, for the gateway's heartbeat: cumulative counts, the last minute's percentiles, and the
+     * queue depth as last read (a fresh reading is started in the background, so a slow broker never delays a beat).
+     */
     public Map<String, GatewayBeat.Traffic> traffic() {
+        if (depthReading.compareAndSet(false, true)) {
+            try {
+                depthReader.execute(() -> {
+                    try {
+                        depths = queues.depths(routedKeys());
+                    } finally {
+                        depthReading.set(false);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                depthReading.set(false);
+            }
+        }
+        Map<String, Long> depthNow = depths;
         Map<String, GatewayBeat.Traffic> out = new TreeMap<>();
         meters.forEach((key, m) -> {
             long requests = 0;
             long failures = 0;
+            Map<String, Long> errors = new TreeMap<>();
             for (Map.Entry<String, Counter> e : m.outcomes.entrySet()) {
                 long n = (long) e.getValue().count();
                 requests += n;
                 if (FAILURES.contains(e.getKey())) {
                     failures += n;
                 }
+                if (!e.getKey().equals(OK)) {
+                    errors.put(e.getKey(), n);
+                }
             }
-            out.put(key, new GatewayBeat.Traffic(requests, failures, backpressure.pending(key)));
+            double p50 = -1;
+            double p99 = -1;
+            if (m.latency.count() > 0) {
+                for (ValueAtPercentile p : m.latency.takeSnapshot().percentileValues()) {
+                    double ms = Math.round(p.value(TimeUnit.MILLISECONDS) * 100) / 100.0;
+                    if (p.percentile() == 0.5) {
+                        p50 = ms;
+                    } else {
+                        p99 = ms;
+                    }
+                }
+            }
+            out.put(key, new GatewayBeat.Traffic(requests, failures, backpressure.pending(key), errors, p50, p99,
+                    depthNow.getOrDefault(key, -1L)));
         });
         return out;
     }
@@ -231,6 +277,7 @@ public final class GatewayStats implements AutoCloseable {
 
     @Override
     public void close() {
+        depthReader.shutdownNow();
         queues.close();
         registry.close();
     }

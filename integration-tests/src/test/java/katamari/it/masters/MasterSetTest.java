@@ -21,11 +21,11 @@ import katamari.dispatcher.Dispatcher;
 import katamari.dispatcher.metadata.FencedStore;
 import katamari.dispatcher.metadata.MetadataJournal;
 import katamari.dispatcher.metadata.StaleLeaderException;
+import katamari.dispatcher.rollout.AdminClient;
 import katamari.gateway.Gateway;
 import katamari.it.support.FreePorts;
 import katamari.it.support.Http;
 import katamari.it.support.Katamari;
-import katamari.rollout.AdminClient;
 import katamari.worker.InstanceStatus;
 import katamari.worker.WorkerAgent;
 import katamari.worker.membership.WorkerMembership;
@@ -222,6 +222,45 @@ class MasterSetTest {
         assertTrue(c.path("workers").path(0).path("heartbeatAgeMs").asLong() < 3000);
         assertTrue(c.path("totals").path("available").asInt() >= 2);
         admin(1).call("DELETE", "/pools/view", null);
+    }
+
+    @Test
+    void a_standby_serves_the_console_and_shows_the_same_instances_and_traffic_as_the_master() throws Exception {
+        String pool = "c" + UUID.randomUUID().toString().substring(0, 6);
+        assertEquals(201, admin(0).call("PUT", "/pools/" + pool + "/v1", echoBody(1)).status());
+        Awaitility.await(pool + " available").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                .until(() -> admin(1).clusterView().path("pools").path(pool).path(0).path("available").asInt() == 1);
+        java.net.http.HttpResponse<String> page = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + adminPorts[1] + "/")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, page.statusCode());
+        assertTrue(page.body().contains("console.js"), "the standby serves the page, without a key");
+        for (int i = 0; i < 20; i++) {
+            assertEquals(200, call(pool, "c" + i, "20000").status());
+        }
+        // both dispatchers read their own replicated copy: the same instance, and the requests in their history (a sum
+        // of per-second rates over samples about a second apart: about 20, so more than 10 whatever the sampling jitter)
+        Awaitility.await("both dispatchers show the instance with its memory, and the requests in their history")
+                .atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(300)).until(() -> {
+                    List<String> seen = new ArrayList<>();
+                    for (int d = 0; d < 2; d++) {
+                        for (JsonNode w : admin(d).clusterView().path("workers")) {
+                            for (JsonNode i : w.path("processes")) {
+                                if (i.path("pool").asText().equals(pool) && i.path("state").asText().equals("IDLE") && i.path("rssKb").asLong() > 0) {
+                                    seen.add(i.path("instance").asText() + "@" + i.path("pid").asLong());
+                                }
+                            }
+                        }
+                        double sum = 0;
+                        for (JsonNode r : admin(d).call("GET", "/cluster/history", null).body().path("versions").path(pool + "/v1").path("requestsPerSecond")) {
+                            sum += r.asDouble(0);
+                        }
+                        if (sum <= 10) {
+                            return false;
+                        }
+                    }
+                    return seen.size() == 2 && seen.get(0).equals(seen.get(1));
+                });
+        admin(1).call("DELETE", "/pools/" + pool, null);
     }
 
     @Test

@@ -10,10 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Collectors;
+import katamari.dispatcher.rollout.AdminClient;
 import katamari.it.support.FreePorts;
 import katamari.it.support.KafkaFixture;
 import katamari.it.support.Katamari;
-import katamari.rollout.AdminClient;
 import org.awaitility.Awaitility;
 
 /**

@@ -177,7 +177,7 @@ public final class WorkerMembership implements AutoCloseable {
     }
 
     private static WorkerBeat.Instance instance(InstanceStatus s) {
-        return new WorkerBeat.Instance(s.instance(), s.pool(), s.version(), s.state().name(), s.pid(), s.restarts(), s.degraded());
+        return new WorkerBeat.Instance(s.instance(), s.pool(), s.version(), s.state().name(), s.pid(), s.restarts(), s.degraded(), s.rssKb());
     }
 
     /** A copy of {@code d} with another instance count (through JSON, so new fields of the definition carry over). */

@@ -89,7 +89,7 @@ public final class Supervisor {
         // a slot asked to stop may still finish its record: it no longer counts as running (issue 14's /cluster count)
         State shown = stopping && now != State.STOPPED ? State.STOPPING : now;
         return new InstanceStatus(instanceId, pool.name(), pool.version(), shown, i == null ? -1 : i.pid(), restarts,
-                backoff.consecutiveFailures() >= settings.degradedAfter(), lastFailure);
+                backoff.consecutiveFailures() >= settings.degradedAfter(), lastFailure, i == null ? -1 : i.rssKb());
     }
 
     /** Counts a call begun on the current instance (for {@code maxRequests}). */

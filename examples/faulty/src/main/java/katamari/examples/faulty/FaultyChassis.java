@@ -13,7 +13,8 @@ import katamari.chassis.Chassis;
 
 /**
  * Pool {@code faulty}: a chassis that misbehaves on request, so the worker agent's supervision can be tested
- * against a real process. {@code --exit-before-hello} and {@code --no-hello} make it fail to launch.
+ * against a real process. {@code --exit-before-hello} and {@code --no-hello} make it fail to launch;
+ * {@code --hello-delay-ms N} makes it a slow starter (a restart then lasts long enough to be watched).
  */
 public final class FaultyChassis {
     /** The real stdout, for writing what a broken chassis would write there. */
@@ -30,6 +31,10 @@ public final class FaultyChassis {
         if (List.of(argv).contains("--no-hello")) {
             System.err.println("faulty: never saying hello, as asked");
             Thread.sleep(Long.MAX_VALUE);
+        }
+        int delay = List.of(argv).indexOf("--hello-delay-ms");
+        if (delay >= 0) {
+            Thread.sleep(Long.parseLong(argv[delay + 1]));
         }
         Chassis.kind("faulty")
                 .handle("echo", List.of("text"), a -> a.text("text"))

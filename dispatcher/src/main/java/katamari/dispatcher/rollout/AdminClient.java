@@ -1,4 +1,4 @@
-package katamari.rollout;
+package katamari.dispatcher.rollout;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
