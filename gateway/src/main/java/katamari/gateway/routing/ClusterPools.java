@@ -40,8 +40,8 @@ public final class ClusterPools implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
-    private MapMirror<PoolVersion> pools;
-    private MapMirror<WorkerBeat> workers;
+    private volatile MapMirror<PoolVersion> pools;
+    private volatile MapMirror<WorkerBeat> workers;
 
     /** @param traffic what the gateway has seen per pool-version, published with every heartbeat */
     public ClusterPools(HazelcastInstance hz, PoolDirectory directory, GatewayBeat identity, Supplier<Map<String, GatewayBeat.Traffic>> traffic) {
@@ -54,8 +54,8 @@ public final class ClusterPools implements AutoCloseable {
 
     /** Returns once the directory holds the current pool set. */
     public ClusterPools start() {
-        pools = metadata.pools(key -> directory.replace(pools.snapshot().values()));
-        directory.replace(pools.snapshot().values());
+        pools = metadata.pools(key -> refreshDirectory());
+        refreshDirectory(); // also takes what changed while the mirror loaded, before the field was set
         workers = metadata.workers(key -> { });
         hz.getLifecycleService().addLifecycleListener(e -> {
             if (e.getState() == LifecycleEvent.LifecycleState.CLIENT_CONNECTED) {
@@ -68,6 +68,17 @@ public final class ClusterPools implements AutoCloseable {
         work.scheduleWithFixedDelay(workers::resync, RESYNC.toMillis(), RESYNC.toMillis(), TimeUnit.MILLISECONDS);
         LOG.info("gateway {} follows the cluster's pool set ({} pool-version(s) now)", identity.id(), pools.snapshot().size());
         return this;
+    }
+
+    /**
+     * The directory from the mirror; a change the mirror announces while it is still being made (its first load
+     * runs the listener) finds no mirror yet, and the refresh right after {@link #start}'s assignment covers it.
+     */
+    private void refreshDirectory() {
+        MapMirror<PoolVersion> p = pools;
+        if (p != null) {
+            directory.replace(p.snapshot().values());
+        }
     }
 
     /** The workers' latest heartbeats (a local copy; a worker that died stays until the master evicts it). */
