@@ -73,6 +73,32 @@ final class ErrorResponses {
         refused(ctx, KatamariError.of(code, message));
     }
 
+    /** A refusal written straight to Jetty's response, for requests that never reached Javalin. */
+    record Refusal(int status, String id, byte[] body) {}
+
+    /**
+     * What Jetty's own refusals say ({@link JettyErrors}): 431 and 414 keep their status with a code of their own,
+     * every other client error is {@code bad_request}, anything else {@code internal}. {@code path} is null when the
+     * request line was unreadable; on {@value RpcRoutes#PATH} the body is a JSON-RPC error with id null.
+     */
+    static Refusal belowJavalin(int status, String path) {
+        KatamariError error = switch (status) {
+            case 431 -> KatamariError.of(ErrorCode.HEADERS_TOO_LARGE,
+                    "the request's headers are larger than the gateway accepts (" + HttpFaceplate.MAX_HEADER_BYTES + " bytes)");
+            case 414 -> KatamariError.of(ErrorCode.URI_TOO_LONG,
+                    "the request's URI is longer than the gateway accepts (" + HttpFaceplate.MAX_HEADER_BYTES + " bytes)");
+            case 413 -> KatamariError.of(ErrorCode.PAYLOAD_TOO_LARGE, "the body is larger than gateway.maxBodyBytes");
+            default -> status >= 400 && status < 500
+                    ? KatamariError.of(ErrorCode.BAD_REQUEST, "not a valid HTTP/1.1 request (the gateway's HTTP server answered " + status + ")")
+                    : KatamariError.of(ErrorCode.INTERNAL, "the gateway's HTTP server failed (" + status + ")");
+        };
+        String id = UUID.randomUUID().toString();
+        byte[] body = RpcRoutes.PATH.equals(path)
+                ? WireCodec.write(rpcError(NullNode.getInstance(), INVALID_REQUEST, error, id))
+                : WireCodec.encodeReply(Reply.failure(id, error));
+        return new Refusal(error.knownCode().httpStatus(), id, body);
+    }
+
     private static void refused(Context ctx, KatamariError error) {
         if (ctx.path().equals(RpcRoutes.PATH)) {
             ctx.status(error.knownCode().httpStatus());
