@@ -7,6 +7,7 @@ import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import java.util.UUID;
 import katamari.client.Answer;
+import katamari.config.LogKeys;
 import katamari.gateway.GatewayException;
 import katamari.gateway.calls.Backpressure;
 import katamari.topics.ErrorCode;
@@ -15,6 +16,7 @@ import katamari.topics.Reply;
 import katamari.topics.WireCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * The one place where replies and errors become responses: HTTP statuses from DESIGN.md's error table, and the
@@ -42,6 +44,12 @@ final class ErrorResponses {
         String id = UUID.randomUUID().toString();
         ctx.attribute(ID_HEADER, id);
         ctx.header(ID_HEADER, id);
+        MDC.put(LogKeys.REQUEST_ID, id); // for what this thread logs about the request (JSON logs); see forgetId
+    }
+
+    /** Jetty's threads are pooled: the next request on this one must not log under this id. */
+    static void forgetId(Context ctx) {
+        MDC.remove(LogKeys.REQUEST_ID);
     }
 
     static void write(Context ctx, Answer answer) {

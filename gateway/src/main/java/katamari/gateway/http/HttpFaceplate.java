@@ -39,6 +39,7 @@ public final class HttpFaceplate {
             c.jetty.modifyHttpConfiguration(h -> h.setRequestHeaderSize(MAX_HEADER_BYTES));
             c.jetty.modifyServer(server -> server.setErrorHandler(new JettyErrors()));
             c.routes.before(ErrorResponses::assignId);
+            c.routes.after(ErrorResponses::forgetId);
             pools.register(c);
             rpc.register(c);
             statsRoutes.register(c);
