@@ -61,6 +61,31 @@ class ThirdPartyToolsTest {
     }
 
     @Test
+    void the_dispatchers_metrics_carry_hazelcasts_own_figures_with_help_and_promtool_accepts_them() throws Exception {
+        String metrics = Http.text(Http.get(cluster.adminUrl() + "/metrics", "Katamari-Admin-Key", InProcessCluster.ADMIN_KEY));
+        for (String name : List.of("katamari_hazelcast_members", "katamari_hazelcast_cluster_safe", "katamari_hazelcast_clients",
+                "katamari_hazelcast_cp_enabled", "katamari_hazelcast_cp_local_member", "katamari_hazelcast_cp_members",
+                "katamari_hazelcast_cp_groups", "katamari_hazelcast_map_entries")) {
+            assertTrue(metrics.contains("# HELP " + name + " "), name + " has HELP text:\n" + metrics);
+            assertTrue(metrics.contains("# TYPE " + name + " gauge"), name + " is a gauge");
+        }
+        assertEquals(1.0, value(metrics, "katamari_hazelcast_members{"), "one dispatcher, one member");
+        assertTrue(value(metrics, "katamari_hazelcast_map_entries{dispatcher=") >= 0, metrics);
+        assertTrue(metrics.lines().anyMatch(l -> l.startsWith("katamari_hazelcast_map_entries{") && l.contains("map=\"katamari.pools\"")
+                && Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)) >= 1), "the pool-version put above is an entry of katamari.pools");
+        JsonNode hazelcast = Http.get(cluster.adminUrl() + "/cluster", "Katamari-Admin-Key", InProcessCluster.ADMIN_KEY).body().path("hazelcast");
+        assertTrue(hazelcast.path("cluster").asText().startsWith("it-"), "GET /cluster names the Hazelcast cluster: " + hazelcast);
+        assertEquals(1, hazelcast.path("members").size(), hazelcast.toString());
+        assertPromtoolAccepts(metrics);
+    }
+
+    /** The value of the first sample whose line starts with {@code prefix}. */
+    private static double value(String metrics, String prefix) {
+        String line = metrics.lines().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow(() -> new AssertionError("no " + prefix));
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+    }
+
+    @Test
     void promtool_accepts_the_workers_metrics() throws Exception {
         assertPromtoolAccepts(Http.text(Http.get("http://127.0.0.1:" + workerPort + "/metrics")));
     }
@@ -73,7 +98,13 @@ class ThirdPartyToolsTest {
         assertTrue(Files.isExecutable(redocly), "redocly is installed by bin/test (npm) at " + redocly);
         Result r = run(null, redocly.toString(), "lint", file.toString());
         assertEquals(0, r.code(), r.output());
-        JsonNode paths = WireCodec.parse(openapi).path("paths");
+        JsonNode doc = WireCodec.parse(openapi);
+        java.util.regex.Pattern method = java.util.regex.Pattern.compile(doc.at("/components/schemas/RpcRequest/properties/method/pattern").asText());
+        JsonNode examples = doc.at("/paths/~1rpc/post/requestBody/content/application~1json/examples");
+        assertTrue(examples.size() >= 3, "the JSON-RPC calls are described with examples: " + examples);
+        examples.forEach(e -> (e.path("value").isArray() ? e.path("value") : List.of(e.path("value"))).forEach(call ->
+                assertTrue(method.matcher(call.path("method").asText()).matches(), "the method pattern names " + call)));
+        JsonNode paths = doc.path("paths");
         paths.fields().forEachRemaining(p -> p.getValue().fields().forEachRemaining(op ->
                 assertTrue(op.getValue().hasNonNull("operationId"), op.getKey() + " " + p.getKey() + " has no operationId")));
     }
