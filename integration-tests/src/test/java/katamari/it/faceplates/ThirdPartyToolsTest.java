@@ -7,8 +7,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import katamari.it.support.Http;
 import katamari.it.support.InProcessCluster;
 import katamari.it.support.Katamari;
@@ -107,6 +112,56 @@ class ThirdPartyToolsTest {
         JsonNode paths = doc.path("paths");
         paths.fields().forEachRemaining(p -> p.getValue().fields().forEachRemaining(op ->
                 assertTrue(op.getValue().hasNonNull("operationId"), op.getKey() + " " + p.getKey() + " has no operationId")));
+    }
+
+    @Test
+    void the_grafana_dashboard_is_json_whose_queries_name_only_metrics_the_roles_export() throws Exception {
+        JsonNode dashboard = WireCodec.parse(Files.readString(Katamari.HOME.resolve("docker/grafana/katamari-dashboard.json")));
+        Set<String> exported = new TreeSet<>();
+        for (String page : List.of(Http.text(Http.get(cluster.url("/metrics"))),
+                Http.text(Http.get(cluster.adminUrl() + "/metrics", "Katamari-Admin-Key", InProcessCluster.ADMIN_KEY)),
+                Http.text(Http.get("http://127.0.0.1:" + workerPort + "/metrics")))) {
+            page.lines().filter(l -> !l.startsWith("#") && !l.isBlank()).map(l -> l.split("[{ ]", 2)[0]).forEach(exported::add);
+        }
+        List<String> queries = new ArrayList<>();
+        dashboard.path("panels").forEach(panel -> panel.path("targets").forEach(t -> queries.add(t.path("expr").asText())));
+        dashboard.path("templating").path("list").forEach(v -> {
+            Matcher m = LABEL_VALUES.matcher(v.path("definition").asText());
+            if (m.find()) {
+                queries.add(m.group(1));
+            }
+        });
+        assertTrue(queries.size() >= 20, "the dashboard has panels with queries: " + queries.size());
+        Set<String> named = new TreeSet<>();
+        queries.forEach(q -> named.addAll(metricNames(q)));
+        for (String metric : named) {
+            assertTrue(exported.contains(metric), "the dashboard queries " + metric + ", which no role exports; they export " + exported);
+        }
+        for (String prefix : List.of("katamari_gateway_", "katamari_worker_", "katamari_dispatcher_", "katamari_cluster_", "katamari_hazelcast_")) {
+            assertTrue(named.stream().anyMatch(n -> n.startsWith(prefix)), "the dashboard shows " + prefix + "*");
+        }
+    }
+
+    private static final Pattern LABEL_VALUES = Pattern.compile("label_values\\(\\s*([a-zA-Z_:][a-zA-Z0-9_:]*)");
+    private static final Set<String> PROMQL_WORDS = Set.of("by", "without", "on", "ignoring", "group_left", "group_right",
+            "offset", "bool", "and", "or", "unless");
+
+    /**
+     * The metric names a PromQL expression reads: the identifiers not followed by a parenthesis (functions, aggregations)
+     * once strings, label matchers, ranges, groupings and numbers are gone.
+     */
+    private static Set<String> metricNames(String promql) {
+        String bare = promql.replaceAll("\"(\\\\.|[^\"])*\"", "\"\"").replaceAll("\\{[^}]*}", " ").replaceAll("\\[[^\\]]*\\]", " ")
+                .replaceAll("\\b(by|without|on|ignoring|group_left|group_right)\\s*\\([^)]*\\)", " ")
+                .replaceAll("\\b\\d[\\w.]*", " "); // numbers and durations (offset 5m)
+        Set<String> names = new TreeSet<>();
+        Matcher m = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(\\s*\\()?").matcher(bare);
+        while (m.find()) {
+            if (m.group(2) == null && !PROMQL_WORDS.contains(m.group(1))) {
+                names.add(m.group(1));
+            }
+        }
+        return names;
     }
 
     private static void assertPromtoolAccepts(String metrics) throws Exception {
