@@ -26,8 +26,9 @@ final class HazelcastView {
     private final HazelcastInstance hz;
     private final ClusterMetadata metadata;
     private final boolean cpEnabled;
-    private Map<String, Object> cp = Map.of();
-    private long cpAt = Long.MIN_VALUE;
+    /** the last CP answer and when it was taken (System.nanoTime); null before the first */
+    private Map<String, Object> cp;
+    private long cpAt;
 
     HazelcastView(HazelcastInstance hz, ClusterMetadata metadata, int cpMemberCount) {
         this.hz = hz;
@@ -48,7 +49,7 @@ final class HazelcastView {
 
     private synchronized Map<String, Object> cp() {
         long now = System.nanoTime();
-        if (now - cpAt < CP_REFRESH.toNanos()) {
+        if (cp != null && now - cpAt < CP_REFRESH.toNanos()) {
             return cp;
         }
         Map<String, Object> out = new LinkedHashMap<>();

@@ -75,6 +75,9 @@ class ThirdPartyToolsTest {
             assertTrue(metrics.contains("# TYPE " + name + " gauge"), name + " is a gauge");
         }
         assertEquals(1.0, value(metrics, "katamari_hazelcast_members{"), "one dispatcher, one member");
+        assertEquals(0.0, value(metrics, "katamari_hazelcast_cp_enabled{"), "one box: unsafe mode");
+        assertEquals(0.0, value(metrics, "katamari_hazelcast_cp_members{"), "one box: no CP member");
+        assertEquals(1.0, value(metrics, "katamari_hazelcast_cluster_safe{"), metrics);
         assertTrue(value(metrics, "katamari_hazelcast_map_entries{dispatcher=") >= 0, metrics);
         assertTrue(metrics.lines().anyMatch(l -> l.startsWith("katamari_hazelcast_map_entries{") && l.contains("map=\"katamari.pools\"")
                 && Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)) >= 1), "the pool-version put above is an entry of katamari.pools");
