@@ -2,6 +2,9 @@ package katamari.cluster;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.replicatedmap.ReplicatedMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -67,6 +70,19 @@ public final class ClusterMetadata {
 
     public void removeMaster(String address) {
         map(ClusterMaps.MASTERS).remove(address);
+    }
+
+    /**
+     * Entries of each metadata map in this process's copy, by map name (what Management Center's replicated-map page
+     * counts). On a client every call asks a member.
+     */
+    public Map<String, Integer> mapSizes() {
+        Map<String, Integer> sizes = new LinkedHashMap<>();
+        for (String name : List.of(ClusterMaps.POOLS, ClusterMaps.PLACEMENTS, ClusterMaps.DRAINS, ClusterMaps.WORKERS,
+                ClusterMaps.GATEWAYS, ClusterMaps.MASTERS, ClusterMaps.LEADER)) {
+            sizes.put(name, map(name).size());
+        }
+        return sizes;
     }
 
     private <T> MapMirror<T> mirror(String name, Class<T> type, Consumer<String> onChange) {

@@ -22,7 +22,7 @@ import katamari.dispatcher.metadata.Mirrors;
 
 /**
  * {@code GET /cluster}, from this dispatcher's own copies: who leads, the master set, the workers and what their
- * instances do, the pools with their instances and the live gateways' traffic, and the totals.
+ * instances do, the pools with their instances and the live gateways' traffic, the totals, and Hazelcast itself.
  */
 final class ClusterView {
     /** Gateways beat every second; one silent for this long no longer counts towards traffic. */
@@ -53,8 +53,11 @@ final class ClusterView {
     private final LeaderElection election;
     private final FencedStore store;
     private final Master master;
+    private final HazelcastView hazelcast;
 
-    ClusterView(ClusterSettings cluster, Mirrors mirrors, LeaderElection election, FencedStore store, Master master) {
+    ClusterView(ClusterSettings cluster, Mirrors mirrors, LeaderElection election, FencedStore store, Master master,
+                HazelcastView hazelcast) {
+        this.hazelcast = hazelcast;
         this.cluster = cluster;
         this.mirrors = mirrors;
         this.election = election;
@@ -96,6 +99,7 @@ final class ClusterView {
         out.put("totals", ordered("capacity", capacity, "instances", total.running(), "available", total.available(),
                 "inUse", total.inUse(), "unplaced", unplaced.values().stream().mapToInt(Integer::intValue).sum()));
         out.put("gateways", new TreeMap<>(mirrors.gateways().snapshot()).keySet());
+        out.put("hazelcast", hazelcast.render());
         return out;
     }
 

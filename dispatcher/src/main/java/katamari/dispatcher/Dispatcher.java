@@ -95,7 +95,7 @@ public final class Dispatcher implements AutoCloseable {
         adminUrl = "http://" + advertised + ":" + admin.port();
         master = new Master(config, poolSource == PoolSource.CONFIG_FILE, store, journal, provisioner, mirrors, adminUrl, InstantSource.system());
         election = new LeaderElection(hz, cluster, store, mirrors.masters(), mirrors.leader(), master, InstantSource.system());
-        view = new ClusterView(cluster, mirrors, election, store, master);
+        view = new ClusterView(cluster, mirrors, election, store, master, new HazelcastView(hz, metadata, cluster.cpMemberCount()));
         beats = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "dispatcher-beat");
             t.setDaemon(true);

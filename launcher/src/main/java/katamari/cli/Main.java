@@ -1,5 +1,6 @@
 package katamari.cli;
 
+import katamari.logging.LogFormat;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -10,6 +11,12 @@ import picocli.CommandLine.Command;
                 ChassisCheckCommand.class, BenchCommand.class, RolloutCommand.class, StatusCommand.class})
 public final class Main {
     public static void main(String[] args) {
+        try {
+            LogFormat.apply(args, System.getenv()); // before anything logs: the first logger fixes the provider
+        } catch (IllegalArgumentException e) {
+            System.err.println("katamari: " + e.getMessage());
+            System.exit(2);
+        }
         int code = commandLine().execute(args);
         if (code != 0) {
             System.exit(code);

@@ -11,6 +11,10 @@ public enum ErrorCode {
     POOL_NOT_FOUND("pool_not_found", 404),
     METHOD_NOT_FOUND("method_not_found", 404),
     PAYLOAD_TOO_LARGE("payload_too_large", 413),
+    /** the gateway's HTTP server refused the request before reading it: its URI is over the header limit */
+    URI_TOO_LONG("uri_too_long", 414),
+    /** the gateway's HTTP server refused the request before reading it: its headers are over the header limit */
+    HEADERS_TOO_LARGE("headers_too_large", 431),
     OVERLOADED("overloaded", 503),
     HANDLER_ERROR("handler_error", 500),
     INSTANCE_CRASHED("instance_crashed", 502),

@@ -57,8 +57,31 @@ final class AdminMetrics {
                 gauge(now, "katamari.cluster.version." + snake(field), tags, number(v.get(field)));
             }
         }));
+        hazelcast(now, (Map<String, Object>) cluster.getOrDefault("hazelcast", Map.of()));
         values = now;
         return registry.scrape();
+    }
+
+    /** {@code GET /cluster}'s {@code hazelcast} section: what Management Center would chart. */
+    @SuppressWarnings("unchecked")
+    private void hazelcast(Map<String, Double> now, Map<String, Object> hz) {
+        if (hz.isEmpty()) {
+            return;
+        }
+        gauge(now, "katamari.hazelcast.members", Tags.empty(), size(hz.get("members")));
+        gauge(now, "katamari.hazelcast.cluster.safe", Tags.empty(), number(hz.get("clusterSafe")));
+        gauge(now, "katamari.hazelcast.clients", Tags.empty(), number(hz.get("clients")));
+        Map<String, Object> cp = (Map<String, Object>) hz.getOrDefault("cp", Map.of());
+        gauge(now, "katamari.hazelcast.cp.enabled", Tags.empty(), number(cp.get("enabled")));
+        gauge(now, "katamari.hazelcast.cp.local.member", Tags.empty(), number(cp.get("localMember")));
+        gauge(now, "katamari.hazelcast.cp.members", Tags.empty(), size(cp.get("members")));
+        gauge(now, "katamari.hazelcast.cp.groups", Tags.empty(), size(cp.get("groups")));
+        ((Map<String, Object>) hz.getOrDefault("maps", Map.of())).forEach((map, entries) ->
+                gauge(now, "katamari.hazelcast.map.entries", Tags.of("map", map), number(entries)));
+    }
+
+    private static double size(Object list) {
+        return list instanceof List<?> l ? l.size() : Double.NaN;
     }
 
     /** HELP text of every gauge (promtool and Prometheus users expect one). */
@@ -78,7 +101,15 @@ final class AdminMetrics {
             Map.entry("katamari.cluster.version.restarts", "restarts of the pool-version's instances since their workers started"),
             Map.entry("katamari.cluster.version.requests", "requests the live gateways answered for the pool-version since they started"),
             Map.entry("katamari.cluster.version.failures", "requests the live gateways answered with an error since they started"),
-            Map.entry("katamari.cluster.version.pending", "calls waiting for a reply at the live gateways"));
+            Map.entry("katamari.cluster.version.pending", "calls waiting for a reply at the live gateways"),
+            Map.entry("katamari.hazelcast.members", "members of the Hazelcast cluster (the dispatchers) as this dispatcher sees it"),
+            Map.entry("katamari.hazelcast.cluster.safe", "1 when every Hazelcast partition has its backups in sync"),
+            Map.entry("katamari.hazelcast.clients", "Hazelcast clients (workers, gateways) connected to this dispatcher"),
+            Map.entry("katamari.hazelcast.cp.enabled", "1 when the CP Subsystem runs with CP members, 0 in unsafe mode (one box)"),
+            Map.entry("katamari.hazelcast.cp.local.member", "1 when this dispatcher is a CP member"),
+            Map.entry("katamari.hazelcast.cp.members", "CP members; NaN when the CP group does not answer"),
+            Map.entry("katamari.hazelcast.cp.groups", "CP groups (METADATA and default); NaN when the CP group does not answer"),
+            Map.entry("katamari.hazelcast.map.entries", "entries of a metadata replicated map in this dispatcher's copy"));
 
     private void gauge(Map<String, Double> now, String name, Tags tags, double value) {
         String key = name + tags;

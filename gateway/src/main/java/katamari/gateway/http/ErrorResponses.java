@@ -7,6 +7,7 @@ import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import java.util.UUID;
 import katamari.client.Answer;
+import katamari.config.LogKeys;
 import katamari.gateway.GatewayException;
 import katamari.gateway.calls.Backpressure;
 import katamari.topics.ErrorCode;
@@ -15,6 +16,7 @@ import katamari.topics.Reply;
 import katamari.topics.WireCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * The one place where replies and errors become responses: HTTP statuses from DESIGN.md's error table, and the
@@ -42,6 +44,12 @@ final class ErrorResponses {
         String id = UUID.randomUUID().toString();
         ctx.attribute(ID_HEADER, id);
         ctx.header(ID_HEADER, id);
+        MDC.put(LogKeys.REQUEST_ID, id); // for what this thread logs about the request (JSON logs); see forgetId
+    }
+
+    /** Jetty's threads are pooled: the next request on this one must not log under this id. */
+    static void forgetId(Context ctx) {
+        MDC.remove(LogKeys.REQUEST_ID);
     }
 
     static void write(Context ctx, Answer answer) {
@@ -71,6 +79,32 @@ final class ErrorResponses {
         String message = e.getStatus() == 404 ? "no route " + ctx.method() + " " + ctx.path() + " (see GET /openapi.json)"
                 : e.getStatus() == 413 ? "the body is larger than gateway.maxBodyBytes" : e.getMessage();
         refused(ctx, KatamariError.of(code, message));
+    }
+
+    /** A refusal written straight to Jetty's response, for requests that never reached Javalin. */
+    record Refusal(int status, String id, byte[] body) {}
+
+    /**
+     * What Jetty's own refusals say ({@link JettyErrors}): 431 and 414 keep their status with a code of their own,
+     * every other client error is {@code bad_request}, anything else {@code internal}. {@code path} is null when the
+     * request line was unreadable; on {@value RpcRoutes#PATH} the body is a JSON-RPC error with id null.
+     */
+    static Refusal belowJavalin(int status, String path) {
+        KatamariError error = switch (status) {
+            case 431 -> KatamariError.of(ErrorCode.HEADERS_TOO_LARGE,
+                    "the request's headers are larger than the gateway accepts (" + HttpFaceplate.MAX_HEADER_BYTES + " bytes)");
+            case 414 -> KatamariError.of(ErrorCode.URI_TOO_LONG,
+                    "the request's URI is longer than the gateway accepts (" + HttpFaceplate.MAX_HEADER_BYTES + " bytes)");
+            case 413 -> KatamariError.of(ErrorCode.PAYLOAD_TOO_LARGE, "the body is larger than gateway.maxBodyBytes");
+            default -> status >= 400 && status < 500
+                    ? KatamariError.of(ErrorCode.BAD_REQUEST, "not a valid HTTP/1.1 request (the gateway's HTTP server answered " + status + ")")
+                    : KatamariError.of(ErrorCode.INTERNAL, "the gateway's HTTP server failed (" + status + ")");
+        };
+        String id = UUID.randomUUID().toString();
+        byte[] body = RpcRoutes.PATH.equals(path)
+                ? WireCodec.write(rpcError(NullNode.getInstance(), INVALID_REQUEST, error, id))
+                : WireCodec.encodeReply(Reply.failure(id, error));
+        return new Refusal(error.knownCode().httpStatus(), id, body);
     }
 
     private static void refused(Context ctx, KatamariError error) {

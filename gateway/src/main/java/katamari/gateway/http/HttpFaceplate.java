@@ -20,6 +20,8 @@ import katamari.gateway.stats.GatewayStats;
  */
 public final class HttpFaceplate {
     static final String OPENAPI_RESOURCE = "/katamari/gateway/openapi.json";
+    /** Jetty's limit on the request line plus headers (its default, set here so the refusals can say it). */
+    static final int MAX_HEADER_BYTES = 8192;
 
     private final Javalin http;
 
@@ -34,7 +36,10 @@ public final class HttpFaceplate {
         http = Javalin.create(c -> {
             c.http.maxRequestSize = settings.maxBodyBytes();
             c.startup.showJavalinBanner = false;
+            c.jetty.modifyHttpConfiguration(h -> h.setRequestHeaderSize(MAX_HEADER_BYTES));
+            c.jetty.modifyServer(server -> server.setErrorHandler(new JettyErrors()));
             c.routes.before(ErrorResponses::assignId);
+            c.routes.after(ErrorResponses::forgetId);
             pools.register(c);
             rpc.register(c);
             statsRoutes.register(c);

@@ -71,6 +71,20 @@ class DeploymentFilesTest {
     }
 
     @Test
+    void every_file_a_service_mounts_is_in_docker() throws Exception {
+        JsonNode raw = new ObjectMapper(new YAMLFactory()).readTree(DOCKER.resolve("compose.yaml").toFile());
+        List<String> mounted = new ArrayList<>();
+        raw.path("services").forEach(service -> service.path("volumes").forEach(v -> {
+            String source = v.asText().split(":")[0];
+            if (source.startsWith("./")) {
+                mounted.add(source);
+                assertTrue(Files.exists(DOCKER.resolve(source)), "compose.yaml mounts " + source + ", which docker/ lacks");
+            }
+        }));
+        assertTrue(mounted.contains("./grafana/katamari-dashboard.json"), "Grafana is provisioned with the dashboard: " + mounted);
+    }
+
+    @Test
     void the_prometheus_config_passes_promtool() throws Exception {
         // --syntax-only: its credentials files are written at the container's start (compose.yaml), not present here
         Result r = run(DOCKER, "promtool", "check", "config", "--syntax-only", "prometheus.yml");

@@ -221,6 +221,13 @@ class MasterSetTest {
         assertEquals(8, c.path("workers").path(0).path("capacity").asInt());
         assertTrue(c.path("workers").path(0).path("heartbeatAgeMs").asLong() < 3000);
         assertTrue(c.path("totals").path("available").asInt() >= 2);
+        var hz = c.path("hazelcast"); // what Management Center would show
+        assertEquals(base.cluster().name(), hz.path("cluster").asText(), hz.toString());
+        assertEquals(2, hz.path("members").size(), hz.toString());
+        assertEquals(2, hz.path("maps").path("katamari.masters").asInt(), "both dispatchers' entries: " + hz);
+        assertTrue(hz.path("maps").path("katamari.pools").asInt() >= 1, hz.toString());
+        assertTrue(hz.path("cp").path("enabled").isBoolean() && !hz.path("cp").path("enabled").asBoolean(), "unsafe mode: " + hz);
+        assertEquals(0, hz.path("cp").path("members").size(), hz.toString());
         admin(1).call("DELETE", "/pools/view", null);
     }
 

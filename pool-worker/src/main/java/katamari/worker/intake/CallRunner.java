@@ -14,6 +14,7 @@ import katamari.chassis.protocol.ChassisMessage.Call;
 import katamari.chassis.protocol.ChassisMessage.Failure;
 import katamari.chassis.protocol.ChassisMessage.MethodSpec;
 import katamari.chassis.protocol.ChassisMessage.Result;
+import katamari.config.LogKeys;
 import katamari.config.PoolDefinition;
 import katamari.config.WorkerSettings;
 import katamari.topics.ErrorCode;
@@ -31,6 +32,7 @@ import katamari.worker.supervisor.Supervisor;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
+import org.slf4j.MDC;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -84,13 +86,18 @@ final class CallRunner {
 
     /** Waits for the answer of {@code r}, replies, and completes its record. */
     void finish(RunningCall r) {
-        Outcome outcome;
+        MDC.put(LogKeys.REQUEST_ID, r.callId()); // the gateway's request id when a gateway sent it
         try {
-            outcome = awaitAnswer(r);
-        } catch (RuntimeException e) {
-            outcome = agentFault(r.work(), e);
+            Outcome outcome;
+            try {
+                outcome = awaitAnswer(r);
+            } catch (RuntimeException e) {
+                outcome = agentFault(r.work(), e);
+            }
+            complete(r.work(), outcome);
+        } finally {
+            MDC.remove(LogKeys.REQUEST_ID);
         }
-        complete(r.work(), outcome);
     }
 
     /** Gives {@code work} back unstarted: another instance takes it. */

@@ -17,8 +17,10 @@ import katamari.worker.supervisor.NestedCalls;
 import katamari.worker.supervisor.OrphanGuard;
 import katamari.worker.supervisor.ProcessLauncher;
 import katamari.worker.supervisor.Supervisor;
+import katamari.config.LogKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * One instance's place in its pool-version's intake: a thread that takes a record from the {@link PoolIntake} only
@@ -78,6 +80,10 @@ public final class InstanceSlot implements Runnable {
 
     @Override
     public void run() {
+        // the slot's thread is its own for the instance's life: its records name pool, version and instance
+        MDC.put(LogKeys.POOL, pool.name());
+        MDC.put(LogKeys.VERSION, pool.version());
+        MDC.put(LogKeys.INSTANCE, supervisor.instanceId());
         try {
             RunningCall head = null;
             // a stop lets the record in hand finish, and the one written ahead of it (pipeline)

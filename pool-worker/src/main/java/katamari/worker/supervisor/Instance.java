@@ -9,6 +9,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -24,11 +25,13 @@ import katamari.chassis.protocol.ChassisMessage.Ping;
 import katamari.chassis.protocol.ChassisMessage.Pong;
 import katamari.chassis.protocol.ChassisMessage.Result;
 import katamari.chassis.protocol.ProtocolCodec;
+import katamari.config.LogKeys;
 import katamari.config.PoolDefinition;
 import katamari.topics.MalformedRecordException;
 import katamari.worker.supervisor.InstanceFailure.Reason;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * One running chassis process. Its exchanges in flight are a ping alone, or one call, or (for a pool that
@@ -55,12 +58,14 @@ public final class Instance implements AutoCloseable {
     private final long startedNanos = System.nanoTime();
 
     private final NestedCallForwarder forwarder;
+    private final Map<String, String> logContext;
 
     /** @param deadline of a call (epoch ms); 0 for a ping */
     private record Exchange(String id, CompletableFuture<ChassisMessage> answer, long deadline) {}
 
-    private Instance(String tag, Process process, NestedCalls nested) {
+    private Instance(String tag, Map<String, String> logContext, Process process, NestedCalls nested) {
         this.tag = tag;
+        this.logContext = logContext;
         this.forwarder = new NestedCallForwarder(nested);
         this.process = process;
         this.stdin = process.getOutputStream();
@@ -82,7 +87,8 @@ public final class Instance implements AutoCloseable {
             throw new InstanceFailure(Reason.LAUNCH_FAILED, tag + ": cannot start " + pool.command() + ": " + e.getMessage(), "");
         }
         started.accept(process.pid());
-        Instance instance = new Instance(tag, process, nested);
+        Instance instance = new Instance(tag, Map.of(LogKeys.POOL, pool.name(), LogKeys.VERSION, pool.version(),
+                LogKeys.INSTANCE, instanceId), process, nested);
         instance.startReaders();
         String why;
         try {
@@ -106,8 +112,12 @@ public final class Instance implements AutoCloseable {
         daemon(() -> stderr.drain(process.getErrorStream()), "stderr-" + tag);
     }
 
-    private static void daemon(Runnable body, String name) {
-        Thread t = new Thread(body, name);
+    /** A reader of this instance's pipes: its thread's log records name the instance (MDC, for JSON logs). */
+    private void daemon(Runnable body, String name) {
+        Thread t = new Thread(() -> {
+            MDC.setContextMap(logContext);
+            body.run();
+        }, name);
         t.setDaemon(true);
         t.start();
     }
