@@ -123,6 +123,9 @@ public final class AdminApi implements AutoCloseable {
 
     private void authorize(Context ctx) {
         sameOriginWrites(ctx);
+        if (settings.adminKey() == null) {
+            knownHostWhenOpen(ctx);
+        }
         if (ctx.path().equals("/healthz") || CONSOLE_FILES.contains(ctx.path()) || settings.adminKey() == null) {
             return;
         }
@@ -154,6 +157,37 @@ public final class AdminApi implements AutoCloseable {
             throw new AdminException(403, "forbidden", "a write from another web page (Origin " + origin + ") is refused: "
                     + "use this admin API's own console, or a client that sends no Origin");
         }
+    }
+
+    /**
+     * An open admin API (dev: no key) answers only requests addressed to it by an IP address, {@code localhost} or
+     * its configured {@code adminHost}. A page on another site can re-point its own name at 127.0.0.1 (DNS
+     * rebinding); its requests then carry that name in {@code Host} and, being same-origin for the browser, pass
+     * the Origin check above, with no key to stop them. With a key set, any name is fine: such a page has no key.
+     */
+    private void knownHostWhenOpen(Context ctx) {
+        String host = hostName(ctx.host());
+        if (host == null || host.equals("localhost") || host.equalsIgnoreCase(settings.adminHost()) || IP_LITERAL.matcher(host).matches()) {
+            return;
+        }
+        throw new AdminException(403, "forbidden", "an admin API without a key answers only requests to an IP address, localhost or "
+                + settings.adminHost() + ", not to '" + host + "' (a page on another site may have pointed that name here)");
+    }
+
+    private static final java.util.regex.Pattern IP_LITERAL = java.util.regex.Pattern.compile("[0-9.]+|\\[[0-9a-fA-F:.]+]");
+
+    /** The name part of a Host header ({@code name:port}, {@code [v6]:port}); null when there is none (HTTP/1.0). */
+    static String hostName(String hostHeader) {
+        if (hostHeader == null || hostHeader.isBlank()) {
+            return null;
+        }
+        String h = hostHeader.trim();
+        if (h.startsWith("[")) {
+            int end = h.indexOf(']');
+            return end < 0 ? h : h.substring(0, end + 1);
+        }
+        int colon = h.lastIndexOf(':');
+        return colon < 0 ? h : h.substring(0, colon);
     }
 
     /** {@code ?limit=N} of {@code GET /dead-letters}: 1 to {@value DeadLetterTail#MAX_LIMIT}, default 20. */

@@ -96,6 +96,36 @@ class ConsoleRoutesTest {
         assertTrue(page.headers().firstValue("Content-Security-Policy").orElse("").contains("default-src 'self'"), page.headers().toString());
     }
 
+    /** DNS rebinding: another site's name pointed at 127.0.0.1 makes its page same-origin with an open API. */
+    @Test
+    void an_open_api_answers_only_requests_addressed_to_an_ip_localhost_or_its_own_host() throws Exception {
+        api = new AdminApi(ClusterSettings.defaults().withMember("127.0.0.1", 5701, 0).withAdminOpen(true), new EmptyBackend()).start();
+        String rebound = rawGet("/cluster", "evil.example:" + api.port());
+        assertTrue(rebound.startsWith("HTTP/1.1 403"), rebound);
+        assertTrue(rebound.contains("evil.example"), "the refusal names the host: " + rebound);
+        assertTrue(rawGet("/cluster", "localhost:" + api.port()).startsWith("HTTP/1.1 200"));
+        assertTrue(rawGet("/cluster", "127.0.0.1:" + api.port()).startsWith("HTTP/1.1 200"));
+        assertTrue(rawGet("/cluster", "[::1]:" + api.port()).startsWith("HTTP/1.1 200"));
+    }
+
+    @Test
+    void with_a_key_any_host_name_is_answered_but_only_with_the_key_and_a_keyless_write_is_refused() throws Exception {
+        start(KEY);
+        assertTrue(rawGet("/cluster", "admin.example:" + api.port()).startsWith("HTTP/1.1 401"), "the key, not the name, decides");
+        HttpResponse<String> write = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + "/pools/echo"))
+                .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"weights\":{\"v1\":0}}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, write.statusCode(), write.body());
+    }
+
+    /** A GET with a Host header of our choosing (java.net.http will not send one). */
+    private String rawGet(String path, String host) throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", api.port())) {
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
     private void start(String key) {
         ClusterSettings settings = ClusterSettings.defaults().withMember("127.0.0.1", 5701, 0).withAdminKey(key);
         api = new AdminApi(settings, new EmptyBackend()).start();
