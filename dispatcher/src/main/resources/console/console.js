@@ -178,7 +178,8 @@ function renderPools() {
 async function setWeights(pool) {
   const weights = {};
   for (const input of document.querySelectorAll(`input.weight[data-pool="${CSS.escape(pool)}"]`)) {
-    const n = Number(input.value);
+    // Number("") is 0: an emptied field must not silently take a version out of unpinned traffic
+    const n = input.value.trim() === "" ? NaN : Number(input.value);
     if (!Number.isInteger(n) || n < 0) { say(`weight of ${pool}/${input.dataset.version} must be a whole number 0-1000000`, true); return; }
     weights[input.dataset.version] = n;
   }
@@ -267,9 +268,11 @@ function renderRollouts(list) {
 document.getElementById("rollout-form").addEventListener("submit", async ev => {
   ev.preventDefault();
   const v = id => document.getElementById(id).value.trim();
+  // an empty number field is left out (the server's default applies), never sent as Number("") = 0
+  const num = id => v(id) === "" ? undefined : Number(v(id));
   const body = { pool: v("rollout-pool"), version: v("rollout-version"), stepTime: v("rollout-step-time"),
-    steps: v("rollout-steps").split(",").map(s => Number(s.trim())), maxErrorRate: Number(v("rollout-max-error-rate")),
-    minRequests: Number(v("rollout-min-requests")), keepOld: document.getElementById("rollout-keep-old").checked };
+    steps: v("rollout-steps").split(",").map(s => s.trim() === "" ? NaN : Number(s.trim())), maxErrorRate: num("rollout-max-error-rate"),
+    minRequests: num("rollout-min-requests"), keepOld: document.getElementById("rollout-keep-old").checked };
   if (v("rollout-definition")) {
     try { body.definition = JSON.parse(v("rollout-definition")); } catch (e) { say("the definition is not JSON: " + e.message, true); return; }
   }

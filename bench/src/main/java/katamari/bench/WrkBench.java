@@ -139,13 +139,22 @@ final class WrkBench {
     private String wrk(int threads, int connections, long seconds) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("wrk", "-t" + threads, "-c" + connections, "-d" + seconds + "s", "--latency",
                 "--timeout", "10s", "-s", script.toString(), url));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(seconds + 30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            p.destroyForcibly();
-            throw new IllegalStateException(String.join(" ", command) + " failed:\n" + new String(out, StandardCharsets.UTF_8));
+        // into a file, so the wait below can time out (a read of its pipe would wait for a hung wrk for ever)
+        Path output = Files.createTempFile("katamari-wrk", ".out");
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+            boolean exited = p.waitFor(seconds + 30, TimeUnit.SECONDS);
+            if (!exited) {
+                p.destroyForcibly();
+            }
+            String out = Files.readString(output, StandardCharsets.UTF_8);
+            if (!exited || p.exitValue() != 0) {
+                throw new IllegalStateException(String.join(" ", command) + (exited ? " failed" : " did not end in time") + ":\n" + out);
+            }
+            return out;
+        } finally {
+            Files.deleteIfExists(output);
         }
-        return new String(out, StandardCharsets.UTF_8);
     }
 
     private static String luaString(String s) {

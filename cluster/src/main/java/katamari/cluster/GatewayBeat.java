@@ -33,7 +33,8 @@ public record GatewayBeat(String id, String replyTopic, String url, long sentAt,
 
         /**
          * Counts add up over gateways; percentiles cannot, so the sum keeps the slowest gateway's (an upper bound of the
-         * whole); the queue is one per pool-version, seen alike by every gateway, so the sum keeps the freshest known.
+         * whole); the queue is one per pool-version, read by every gateway at its own moment, so the sum keeps the largest
+         * reading (-1, unknown, loses to any). A beat of a gateway older than these fields reads 0 for them, not -1.
          */
         public Traffic plus(Traffic o) {
             Map<String, Long> sum = new java.util.TreeMap<>(errors);

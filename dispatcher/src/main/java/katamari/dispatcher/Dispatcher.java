@@ -50,11 +50,11 @@ public final class Dispatcher implements AutoCloseable {
     private FencedStore store;
     private TopicProvisioner provisioner;
     private volatile Master master;
-    private LeaderElection election;
+    private volatile LeaderElection election;
     private AdminApi admin;
-    private ClusterView view;
+    private volatile ClusterView view; // volatile: the admin API (started before it, for its port) reads it from its threads
     private ScheduledExecutorService beats;
-    private String adminUrl;
+    private volatile String adminUrl;
 
     /**
      * Where a fresh master set (every dispatcher had stopped) takes its pools from: the metadata journal, that is

@@ -128,12 +128,16 @@ final class Rollouts implements AutoCloseable {
         } catch (InterruptedException e) {
             run.message = "stopped with this dispatcher; the weights stay where they were";
             run.state = "stopped";
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // an Error too: a run left "running" would refuse every later rollout of its pool (409) for good
             LOG.warn("rollout {} failed", run.id, e);
-            run.message = "failed: " + e.getMessage() + "; the weights stay where they were";
+            run.message = "failed: " + e + "; the weights stay where they were";
             run.state = "failed";
         } finally {
             out.flush();
+            if ("running".equals(run.state)) {
+                run.state = "failed";
+            }
             run.endedAt = System.currentTimeMillis();
             LOG.info("rollout {}: {} ({})", run.id, run.state, run.message);
         }

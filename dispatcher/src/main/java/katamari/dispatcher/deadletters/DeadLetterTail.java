@@ -18,8 +18,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The last dead letters of some pool-versions, newest first, read from the end of their {@code katamari.dead.*}
@@ -28,7 +26,6 @@ import org.slf4j.LoggerFactory;
  * few seconds at most; the read is bounded by {@link #READ_BOUND}.
  */
 public final class DeadLetterTail implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(DeadLetterTail.class);
     public static final int MAX_LIMIT = 100;
     private static final Duration FRESH = Duration.ofSeconds(3);
     private static final Duration READ_BOUND = Duration.ofSeconds(2);
@@ -112,7 +109,9 @@ public final class DeadLetterTail implements AutoCloseable {
                 }
             }
         } catch (RuntimeException e) {
-            LOG.debug("dead letters unavailable: {}", e.toString());
+            // not an empty list: "no dead letters" during the very outage an operator looks at them for would lie;
+            // the admin API answers 503 unavailable, and nothing is cached, so the next poll tries again
+            throw new IllegalStateException("the dead-letter topics cannot be read now: " + e, e);
         }
         out.sort(Comparator.comparingLong(DeadLetter::at).reversed());
         return List.copyOf(out.subList(0, Math.min(out.size(), MAX_LIMIT)));

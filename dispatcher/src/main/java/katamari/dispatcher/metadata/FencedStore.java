@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import katamari.cluster.ClusterMaps;
 import katamari.cluster.Drain;
 import katamari.cluster.Fenced;
@@ -80,7 +81,7 @@ public final class FencedStore {
             long next = Math.max(lockFence, Math.max(current, saved.fence()) + 1);
             if (fence().compareAndSet(current, next)) {
                 journal.recordFence(next);
-                readAtAdvance = new ReadAtAdvance(next, saved);
+                readAtAdvance.set(new ReadAtAdvance(next, saved));
                 return next;
             }
         }
@@ -89,7 +90,8 @@ public final class FencedStore {
     /** The journal as {@link #advance} read it, for the term it started: nobody else writes in between. */
     private record ReadAtAdvance(long fence, Journal.Snapshot snapshot) {}
 
-    private volatile ReadAtAdvance readAtAdvance;
+    /** Taken once: held longer it would pin the whole snapshot in memory, and a later reader must see the journal anew. */
+    private final AtomicReference<ReadAtAdvance> readAtAdvance = new AtomicReference<>();
 
     /**
      * The journal's content for the term with {@code fence}: what {@link #advance} read when it made that fence
@@ -98,7 +100,7 @@ public final class FencedStore {
      * takeover nothing is written: no other master holds the fence, and this one writes only once it took over.
      */
     public Journal.Snapshot journalAt(long fence) {
-        ReadAtAdvance r = readAtAdvance;
+        ReadAtAdvance r = readAtAdvance.getAndSet(null);
         return r != null && r.fence() == fence ? r.snapshot() : journal.read();
     }
 
