@@ -200,7 +200,7 @@ public final class Bench {
                 case "wrk" -> wrkRuns("wrk c=" + o.concurrency() + " " + w, o.runs(), new WrkBench(url, o.workload().body(), o.serverPid()),
                         b -> b.concurrent(o.concurrency(), warm, measure));
                 case "wrk-seq" -> wrkRuns("wrk sequential " + w, o.runs(), new WrkBench(url, o.workload().body(), o.serverPid()),
-                        b -> b.sequential(o.warmup(), o.requests()));
+                        b -> b.sequential(warm, measure));
                 case "scaling" -> new ScalingBench(o.home(), o.instances(), o.pipeline() == null ? List.of(true, false) : o.pipeline(),
                         o.backlog(), o.runs(), warm, measure).run();
                 case "recovery" -> new RecoveryBench(o.home(), Math.max(o.runs(), 3)).run();

@@ -14,8 +14,8 @@ import java.util.regex.Pattern;
 
 /**
  * The gateway driven by {@code wrk} (Debian's HTTP load generator, not ours), as issue 16 measures it: sequential is
- * one thread on one keep-alive connection ({@code warmup} requests, then {@code requests}); concurrent is
- * {@code wrk -t2 -c<concurrency>} for the warm-up seconds, then the measured seconds. Each run prints requests/s, p50
+ * one thread on one keep-alive connection; concurrent is
+ * {@code wrk -t2 -c<concurrency>}; both run for the warm-up seconds unmeasured, then the measured seconds. Each run prints requests/s, p50
  * and p99 (wrk's own histogram), the non-2xx count, and the server's CPU per request: user plus system time of the
  * process that listens on the gateway's port and of all its descendants (the dev JVM and its chassis processes), from
  * /proc, over the measured part only.
@@ -49,11 +49,11 @@ final class WrkBench {
         this.serverPid = serverPid > 0 ? serverPid : ServerCpu.listenerPid(port(url));
         this.script = Files.createTempFile("katamari-wrk", ".lua");
         script.toFile().deleteOnExit();
+        writeScript();
     }
 
     /** The concurrent figure: {@code wrk -t2 -c<concurrency>}, unmeasured for {@code warm}, then measured for {@code measure}. */
     Result concurrent(int concurrency, Duration warm, Duration measure) throws IOException, InterruptedException {
-        writeScript(0);
         int threads = Math.min(2, concurrency);
         if (!warm.isZero()) {
             wrk(threads, concurrency, warm.toSeconds());
@@ -61,14 +61,16 @@ final class WrkBench {
         return measured(() -> wrk(threads, concurrency, measure.toSeconds()));
     }
 
-    /** The sequential figure: one connection, {@code warmup} requests unmeasured, then {@code requests}. */
-    Result sequential(int warmup, int requests) throws IOException, InterruptedException {
-        if (warmup > 0) {
-            writeScript(warmup);
-            wrk(1, 1, 600);
+    /**
+     * The sequential figure: one connection, unmeasured for {@code warm}, then measured for {@code measure}. By time,
+     * not by count: a Lua script can stop wrk's threads after N responses, but wrk's main thread still waits out
+     * the whole {@code -d}, and the gateway meanwhile closes the idle connection under it.
+     */
+    Result sequential(Duration warm, Duration measure) throws IOException, InterruptedException {
+        if (!warm.isZero()) {
+            wrk(1, 1, warm.toSeconds());
         }
-        writeScript(requests);
-        return measured(() -> wrk(1, 1, 600));
+        return measured(() -> wrk(1, 1, measure.toSeconds()));
     }
 
     private interface WrkRun {
@@ -117,23 +119,13 @@ final class WrkBench {
         return new Result(Double.parseDouble(rps.group(1)), p50, p99, Long.parseLong(total.group(1)), errors, serverCpuSeconds);
     }
 
-    /** A POST of the workload's body; with {@code stopAfter} > 0, each thread stops after that many responses. */
-    private void writeScript(int stopAfter) throws IOException {
-        String lua = """
+    /** A POST of the workload's body. */
+    private void writeScript() throws IOException {
+        Files.writeString(script, """
                 wrk.method = "POST"
                 wrk.body = %s
                 wrk.headers["Content-Type"] = "application/json"
-                """.formatted(luaString(body));
-        if (stopAfter > 0) {
-            lua += """
-                    local n = 0
-                    response = function(status, headers, body)
-                      n = n + 1
-                      if n >= %d then wrk.thread:stop() end
-                    end
-                    """.formatted(stopAfter);
-        }
-        Files.writeString(script, lua);
+                """.formatted(luaString(body)));
     }
 
     private String wrk(int threads, int connections, long seconds) throws IOException, InterruptedException {

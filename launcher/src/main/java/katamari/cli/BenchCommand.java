@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
                 + "kafka-classic / kafka-share (raw two-hop Kafka floors), pipe (one echo chassis over its pipe). Concurrent modes "
                 + "(--concurrency for --seconds): http-c, raw-c (a lean socket client), direct-c, kafka-c-classic, kafka-c-share. With wrk "
                 + "(Debian's HTTP load generator, installed with apt-get when missing) and the gateway's server CPU per request from /proc: "
-                + "wrk (-t2 -c<concurrency>), wrk-seq (one connection, --warmup then --requests). On their own embedded broker: "
+                + "wrk (-t2 -c<concurrency>), wrk-seq (one connection; both for --warmup-seconds, then --seconds). On their own embedded broker: "
                 + "scaling (sleep10 with --instances, worker RSS), recovery (supervision recovery times). On a local cluster of its own: "
                 + "failover (kill -9 of the leading dispatcher until a standby leads), scale-out (a 100-ms pool on --agents worker agents "
                 + "of --per-agent instances, agents added under a backlog).")
