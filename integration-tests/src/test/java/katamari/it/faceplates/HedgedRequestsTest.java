@@ -82,7 +82,6 @@ class HedgedRequestsTest {
         System.out.println("hedging: without " + plain + ", with Katamari-Hedge-Ms: 50 " + hedged);
         assertTrue((Long) plain.get("p99") >= 1900, "without hedging a stall is the p99: " + plain);
         assertEquals(Map.of("none", CALLS), plain.get("hedging"), "no hedge without the header or hedgeAfter");
-        assertTrue((Long) hedged.get("p99") < 1000, "with hedging the p99 is far below the 2 s stall: " + hedged);
         @SuppressWarnings("unchecked") Map<String, Integer> how = (Map<String, Integer>) hedged.get("hedging");
         assertTrue(how.getOrDefault("sent-hedge-won", 0) >= 5, "the hedge copy answered the stalled calls: " + how);
 
@@ -91,7 +90,10 @@ class HedgedRequestsTest {
         assertEquals(sent, hedges.path("sent").asInt(), hedges.toString());
         assertEquals((int) how.get("sent-hedge-won"), hedges.path("won").asInt(), hedges.toString());
         String metrics = Http.text(Http.get(katamari.url("/metrics")));
-        assertTrue(metrics.contains("katamari_gateway_hedges_won_total{pool=\"tail\",version=\"" + tail.version() + "\"}"), "Prometheus counts hedges won");
+        assertTrue(metrics.lines().anyMatch(l -> l.startsWith("katamari_gateway_hedges_won_total{") && l.contains("version=\"" + tail.version() + "\"")
+                && !l.endsWith(" 0.0")), "Prometheus counts hedges won");
+        // last, so that a failure here says only this: the demonstration's claim
+        assertTrue((Long) hedged.get("p99") < 1000, "with hedging the p99 is far below the 2 s stall: " + hedged);
     }
 
     @Test
