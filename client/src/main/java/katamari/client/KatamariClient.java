@@ -167,11 +167,12 @@ public final class KatamariClient implements AutoCloseable {
                 return a;
             }
             Reply r = a.reply();
-            boolean copyWon = copyId.equals(r.id());
-            if (copyWon) {
+            if (copyId.equals(r.id())) { // the caller knows its call by its own id
                 r = r.isError() ? Reply.failure(id, r.error()) : Reply.success(id, r.result());
             }
-            Answer.Hedging how = copyWon ? Answer.Hedging.SENT_HEDGE_WON : a.pool() == null ? Answer.Hedging.SENT_NONE_WON : Answer.Hedging.SENT_FIRST_WON;
+            // an answer the client made itself (timeout, shutdown) names no pool: neither copy won
+            Answer.Hedging how = a.pool() == null ? Answer.Hedging.SENT_NONE_WON
+                    : copyId.equals(a.reply().id()) ? Answer.Hedging.SENT_HEDGE_WON : Answer.Hedging.SENT_FIRST_WON;
             return new Answer(r, a.pool(), a.version(), how);
         });
     }
