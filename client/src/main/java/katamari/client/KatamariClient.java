@@ -7,11 +7,16 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import katamari.config.KafkaSettings;
 import katamari.topics.ErrorCode;
 import katamari.topics.KafkaRecords;
 import katamari.topics.KatamariError;
+import katamari.topics.Reply;
 import katamari.topics.Request;
 import katamari.topics.RequestEnvelope;
 import katamari.topics.TopicNames;
@@ -40,6 +45,18 @@ public final class KatamariClient implements AutoCloseable {
     private final String replyTopic;
     private ReplyCorrelator correlator;
     private KafkaProducer<byte[], byte[]> producer;
+    /** Fires hedge copies; a cancelled timer (the call was answered) leaves the queue at once. */
+    private final ScheduledThreadPoolExecutor hedgeTimers = hedgeTimers();
+
+    private static ScheduledThreadPoolExecutor hedgeTimers() {
+        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread thread = new Thread(r, "hedge-timers");
+            thread.setDaemon(true);
+            return thread;
+        });
+        t.setRemoveOnCancelPolicy(true);
+        return t;
+    }
 
     /** @param replyTopic this client's own reply topic, e.g. {@link TopicNames#replies(String)} */
     public KatamariClient(KafkaSettings kafka, String replyTopic) {
@@ -88,6 +105,76 @@ public final class KatamariClient implements AutoCloseable {
             refused(id, pool, version, e);
         }
         return answer;
+    }
+
+    /**
+     * When to send a hedge copy of a call.
+     *
+     * @param afterMillis how long after the first copy, if no reply has come by then
+     * @param mayHedge    asked when the time comes (e.g. a cap on the share of hedged calls); false sends nothing
+     * @param sent        told when the copy goes out (e.g. to count it)
+     */
+    public record Hedge(long afterMillis, BooleanSupplier mayHedge, Runnable sent) {
+        public Hedge {
+            if (afterMillis <= 0) {
+                throw new IllegalArgumentException("a hedge delay must be positive, was " + afterMillis);
+            }
+        }
+    }
+
+    /** The correlation id of a call's hedge copy: its own id, so that its reply says which copy answered. */
+    public static String hedgeId(String id) {
+        return id + HEDGE_SUFFIX;
+    }
+
+    static final String HEDGE_SUFFIX = ".hedge";
+
+    /**
+     * {@link #call} that, when no reply has come {@link Hedge#afterMillis} after the request went out, sends one
+     * more copy under {@link #hedgeId} (never at or past the deadline). The first reply of either copy answers; the
+     * other is dropped as late (it is not cancelled: both copies run). The answer's {@link Answer#hedging} says
+     * whether a copy went out and which one answered; its reply carries {@code id} either way.
+     */
+    public CompletableFuture<Answer> call(String pool, String version, String id, Request request, long deadlineMillis, String pin, Hedge hedge) {
+        if (hedge == null) {
+            return call(pool, version, id, request, deadlineMillis, pin);
+        }
+        String copyId = hedgeId(id);
+        java.util.concurrent.atomic.AtomicBoolean hedged = new java.util.concurrent.atomic.AtomicBoolean();
+        CompletableFuture<Answer> answer = call(pool, version, id, request, deadlineMillis, pin);
+        ScheduledFuture<?> timer = hedgeTimers.schedule(() -> {
+            if (answer.isDone() || System.currentTimeMillis() >= deadlineMillis || !hedge.mayHedge().getAsBoolean()) {
+                return;
+            }
+            hedged.set(true);
+            if (!correlator.alsoExpect(copyId, id)) {
+                return; // answered meanwhile; nothing went out (reported as sent-first-won, which it nearly was)
+            }
+            hedge.sent().run();
+            try {
+                producer.send(requestRecord(pool, version, copyId, request, deadlineMillis, pin, replyTopic), (metadata, error) -> {
+                    if (error != null) {
+                        LOG.info("hedge copy {} to {}/{} could not be queued: {}", copyId, pool, version, error.toString());
+                    }
+                });
+            } catch (RuntimeException e) {
+                LOG.info("hedge copy {} to {}/{} could not be queued: {}", copyId, pool, version, e.toString());
+            }
+        }, hedge.afterMillis(), TimeUnit.MILLISECONDS);
+        return answer.thenApply(a -> {
+            timer.cancel(false);
+            if (!hedged.get()) {
+                return a;
+            }
+            Reply r = a.reply();
+            if (copyId.equals(r.id())) { // the caller knows its call by its own id
+                r = r.isError() ? Reply.failure(id, r.error()) : Reply.success(id, r.result());
+            }
+            // an answer the client made itself (timeout, shutdown) names no pool: neither copy won
+            Answer.Hedging how = a.pool() == null ? Answer.Hedging.SENT_NONE_WON
+                    : copyId.equals(a.reply().id()) ? Answer.Hedging.SENT_HEDGE_WON : Answer.Hedging.SENT_FIRST_WON;
+            return new Answer(r, a.pool(), a.version(), how);
+        });
     }
 
     /**
@@ -177,6 +264,7 @@ public final class KatamariClient implements AutoCloseable {
         if (state.getAndSet(State.CLOSED) != State.STARTED) {
             return;
         }
+        hedgeTimers.shutdownNow();
         correlator.close();
         producer.close(Duration.ofSeconds(5));
     }

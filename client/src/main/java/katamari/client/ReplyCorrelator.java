@@ -41,8 +41,15 @@ final class ReplyCorrelator implements AutoCloseable {
 
     /** One pending reply; its timer is set right after the entry is in the map (see {@link #expect}). */
     private static final class Pending {
+        final String id;
         final CompletableFuture<Answer> answer = new CompletableFuture<>();
         private volatile ScheduledFuture<?> timer;
+
+        Pending(String id) {
+            this.id = id;
+        }
+        /** The id of a hedge copy waiting on the same answer ({@link #alsoExpect}), or null. */
+        private volatile String hedgeId;
 
         void cancelTimer() {
             ScheduledFuture<?> t = timer;
@@ -98,7 +105,7 @@ final class ReplyCorrelator implements AutoCloseable {
      * {@code timeout} error when {@code deadlineMillis} (epoch ms) passes first.
      */
     public CompletableFuture<Answer> expect(String id, long deadlineMillis) {
-        Pending entry = new Pending();
+        Pending entry = new Pending(id);
         if (pending.putIfAbsent(id, entry) != null) {
             throw new IllegalArgumentException("correlation id " + id + " is already pending");
         }
@@ -113,21 +120,55 @@ final class ReplyCorrelator implements AutoCloseable {
         return entry.answer;
     }
 
+    /**
+     * Lets a reply to {@code hedgeId} (a hedge copy of {@code id}'s request) answer {@code id}'s pending entry: whichever
+     * of the two replies comes first completes it (its {@link Reply#id()} says which), the other finds nothing. Call it
+     * before the copy is sent. @return false when {@code id} is no longer pending, so no copy should be sent
+     */
+    public boolean alsoExpect(String hedgeId, String id) {
+        Pending entry = pending.get(id);
+        if (entry == null) {
+            return false;
+        }
+        entry.hedgeId = hedgeId;
+        if (pending.putIfAbsent(hedgeId, entry) != null) {
+            throw new IllegalArgumentException("correlation id " + hedgeId + " is already pending");
+        }
+        if (entry.answer.isDone()) { // answered between the get and the put: the completer may not have seen hedgeId
+            pending.remove(hedgeId, entry);
+            return false;
+        }
+        return true;
+    }
+
     /** Completes a pending entry with an error the client produced itself (e.g. the request could not be sent). */
     public void fail(String id, KatamariError error) {
         Pending p = pending.remove(id);
         if (p != null) {
-            p.cancelTimer();
-            p.answer.complete(new Answer(Reply.failure(id, error), null, null));
+            finish(p, new Answer(Reply.failure(id, error), null, null));
         }
     }
 
     /** Only {@code entry}'s own timer may remove it: a stale timer must not take a later entry of the same id. */
     private void timeOut(String id, Pending entry, long waitedMs) {
         if (pending.remove(id, entry)) {
-            entry.answer.complete(new Answer(Reply.failure(id, KatamariError.of(ErrorCode.TIMEOUT,
+            finish(entry, new Answer(Reply.failure(id, KatamariError.of(ErrorCode.TIMEOUT,
                     "no reply within " + waitedMs + " ms")), null, null));
         }
+    }
+
+    /**
+     * Completes an entry its completer removed under one of its ids; the other id (a hedge's) goes too, so that the
+     * losing copy's reply is dropped as late. The future's first completion wins should both ids be taken at once.
+     */
+    private void finish(Pending p, Answer answer) {
+        p.cancelTimer();
+        String hedgeId = p.hedgeId;
+        if (hedgeId != null) {
+            pending.remove(hedgeId, p);
+        }
+        pending.remove(p.id, p);
+        p.answer.complete(answer);
     }
 
     private void deliver(ConsumerRecord<byte[], byte[]> record) {
@@ -143,8 +184,7 @@ final class ReplyCorrelator implements AutoCloseable {
             LOG.info("late or duplicate reply {} on {} dropped (its caller was already answered)", reply.id(), topic);
             return;
         }
-        p.cancelTimer();
-        p.answer.complete(new Answer(reply, KafkaRecords.text(record.headers(), HeaderNames.POOL), KafkaRecords.text(record.headers(), HeaderNames.VERSION)));
+        finish(p, new Answer(reply, KafkaRecords.text(record.headers(), HeaderNames.POOL), KafkaRecords.text(record.headers(), HeaderNames.VERSION)));
     }
 
     private void pollLoop() {

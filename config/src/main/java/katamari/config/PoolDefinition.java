@@ -30,6 +30,10 @@ import katamari.topics.Names;
  *                   starts it without waiting for the agent (null = false). For short, even requests; a call
  *                   written ahead waits behind the one running, and the chassis must keep a call that arrives
  *                   during a nested call for later, as the bundled libraries do (docs/configuration.md).
+ * @param hedgeAfter the gateway sends one more copy of a request that has no reply after this long (null: no
+ *                   hedging unless the caller asks, {@code Katamari-Hedge-Ms}); shorter than {@code timeout}
+ * @param hedgeMaxPercent hedges at most this share (1-100 %) of the pool-version's calls at one gateway (null = 10),
+ *                   so that a pool that is slow for everyone is not sent every request twice
  */
 public record PoolDefinition(
         String name,
@@ -44,10 +48,14 @@ public record PoolDefinition(
         List<String> inheritEnv,
         @JsonInclude(JsonInclude.Include.NON_NULL) Integer weight,
         @JsonInclude(JsonInclude.Include.NON_NULL) Integer prefetch,
-        @JsonInclude(JsonInclude.Include.NON_NULL) Boolean pipeline) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) Boolean pipeline,
+        @JsonInclude(JsonInclude.Include.NON_NULL)
+        @JsonSerialize(using = DurationCodec.Writer.class) @JsonDeserialize(using = DurationCodec.Reader.class) Duration hedgeAfter,
+        @JsonInclude(JsonInclude.Include.NON_NULL) Integer hedgeMaxPercent) {
 
     public static final int MAX_WEIGHT = 1_000_000;
     public static final int MAX_PREFETCH = 64;
+    public static final int DEFAULT_HEDGE_MAX_PERCENT = 10;
 
     public PoolDefinition {
         Names.requireValid("pool", name);
@@ -82,6 +90,20 @@ public record PoolDefinition(
         if (prefetch != null && (prefetch < 1 || prefetch > MAX_PREFETCH)) {
             throw new IllegalArgumentException("pool " + name + "/" + version + ": prefetch must be 1-" + MAX_PREFETCH + ", was " + prefetch);
         }
+        if (hedgeAfter != null && (hedgeAfter.isZero() || hedgeAfter.isNegative() || hedgeAfter.compareTo(timeout) >= 0)) {
+            throw new IllegalArgumentException("pool " + name + "/" + version + ": hedgeAfter must be positive and shorter than the timeout ("
+                    + Durations.format(timeout) + "), was " + Durations.format(hedgeAfter));
+        }
+        if (hedgeMaxPercent != null && (hedgeMaxPercent < 1 || hedgeMaxPercent > 100)) {
+            throw new IllegalArgumentException("pool " + name + "/" + version + ": hedgeMaxPercent must be 1-100, was " + hedgeMaxPercent);
+        }
+    }
+
+    /** Without hedging defaults (no pool-wide hedge; 10 % cap). */
+    public PoolDefinition(String name, String version, List<String> command, Integer instances, Duration timeout, Integer attempts,
+                          Integer maxRssMb, Integer maxRequests, Map<String, String> env, List<String> inheritEnv, Integer weight,
+                          Integer prefetch, Boolean pipeline) {
+        this(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, null, null);
     }
 
     /** Without pipelining (off by default). */
@@ -113,6 +135,11 @@ public record PoolDefinition(
         return Boolean.TRUE.equals(pipeline);
     }
 
+    /** The share of calls (percent) this pool-version's gateway may hedge: {@code hedgeMaxPercent}, or 10. */
+    public int hedgeCapPercent() {
+        return hedgeMaxPercent == null ? DEFAULT_HEDGE_MAX_PERCENT : hedgeMaxPercent;
+    }
+
     /** The weight to route by: {@code weight}, or 1 when unset. */
     public int routingWeight() {
         return weight == null ? 1 : weight;
@@ -120,55 +147,59 @@ public record PoolDefinition(
 
     /** {@code name/version} running {@code command}, everything else at its default (one instance, 30 s, 2 attempts). */
     public static PoolDefinition of(String name, String version, List<String> command) {
-        return new PoolDefinition(name, version, command, null, null, null, null, null, null, null, null, null, null);
+        return new PoolDefinition(name, version, command, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     public PoolDefinition withCommand(List<String> newCommand) {
-        return new PoolDefinition(name, version, newCommand, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline);
+        return new PoolDefinition(name, version, newCommand, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
     }
 
     public PoolDefinition withInstances(int newInstances) {
-        return new PoolDefinition(name, version, command, newInstances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline);
+        return new PoolDefinition(name, version, command, newInstances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
     }
 
     public PoolDefinition withTimeout(Duration newTimeout) {
-        return new PoolDefinition(name, version, command, instances, newTimeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline);
+        return new PoolDefinition(name, version, command, instances, newTimeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
     }
 
     public PoolDefinition withAttempts(int newAttempts) {
-        return new PoolDefinition(name, version, command, instances, timeout, newAttempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline);
+        return new PoolDefinition(name, version, command, instances, timeout, newAttempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
     }
 
     public PoolDefinition withMaxRssMb(Integer newMaxRssMb) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, newMaxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, newMaxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
     }
 
     public PoolDefinition withMaxRequests(Integer newMaxRequests) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, newMaxRequests, env, inheritEnv, weight, prefetch, pipeline);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, newMaxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
     }
 
     public PoolDefinition withEnv(Map<String, String> newEnv) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, newEnv, inheritEnv, weight, prefetch, pipeline);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, newEnv, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
     }
 
     public PoolDefinition withInheritEnv(List<String> newInheritEnv) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, newInheritEnv, weight, prefetch, pipeline);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, newInheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
     }
 
     public PoolDefinition withPrefetch(Integer newPrefetch) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, newPrefetch, pipeline);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, newPrefetch, pipeline, hedgeAfter, hedgeMaxPercent);
     }
 
     public PoolDefinition withPipeline(boolean newPipeline) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, newPipeline);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, newPipeline, hedgeAfter, hedgeMaxPercent);
     }
 
     public PoolDefinition withWeight(Integer newWeight) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, newWeight, prefetch, pipeline);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, newWeight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
     }
 
     public PoolDefinition withVersion(String newVersion) {
-        return new PoolDefinition(name, newVersion, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline);
+        return new PoolDefinition(name, newVersion, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
+    }
+
+    public PoolDefinition withHedge(Duration newHedgeAfter, Integer newHedgeMaxPercent) {
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, newHedgeAfter, newHedgeMaxPercent);
     }
 
     public String key() {

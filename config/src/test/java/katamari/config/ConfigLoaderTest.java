@@ -159,6 +159,21 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void a_pool_hedge_is_optional_shorter_than_the_timeout_and_its_cap_a_percentage() throws IOException {
+        KatamariConfig c = new ConfigLoader(Map.of()).read(yaml(
+                "pools:\n  - {name: e, version: v1, command: [x], hedgeAfter: 50ms, hedgeMaxPercent: 25}\n  - {name: e, version: v2, command: [x]}\n"));
+        assertEquals(java.time.Duration.ofMillis(50), c.pool("e", "v1").orElseThrow().hedgeAfter());
+        assertEquals(25, c.pool("e", "v1").orElseThrow().hedgeCapPercent());
+        assertEquals(null, c.pool("e", "v2").orElseThrow().hedgeAfter());
+        assertEquals(10, c.pool("e", "v2").orElseThrow().hedgeCapPercent());
+        for (String bad : List.of("hedgeAfter: 0s", "hedgeAfter: 30s", "hedgeMaxPercent: 0", "hedgeMaxPercent: 101")) {
+            Path f = yaml("pools:\n  - {name: e, version: v1, command: [x], " + bad + "}\n");
+            ConfigException e = assertThrows(ConfigException.class, () -> new ConfigLoader(Map.of()).read(f), bad);
+            assertTrue(e.getMessage().contains(bad.substring(0, bad.indexOf(':'))), e.getMessage());
+        }
+    }
+
+    @Test
     void the_shipped_dev_config_loads() {
         Path dev = Path.of("..", "etc", "katamari-dev.yaml");
         KatamariConfig c = new ConfigLoader(Map.of("KATAMARI_HOME", "/k")).read(dev);

@@ -2,7 +2,10 @@ package katamari.topics;
 
 /** Record header names (values are UTF-8 strings). */
 public final class HeaderNames {
-    /** Correlation id; required when a reply is wanted. */
+    /**
+     * Correlation id; required when a reply is wanted. A gateway's hedge copy of a request carries {@code <id>.hedge}
+     * (docs/design.md, "Hedged requests"): to agents it is an ordinary request of its own.
+     */
     public static final String ID = "katamari-id";
     /** Topic for the reply; absent means fire-and-forget. */
     public static final String REPLY_TO = "katamari-reply-to";

@@ -1,6 +1,9 @@
 package katamari.gateway.calls;
 
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import katamari.client.Answer;
 import katamari.client.KatamariClient;
 import katamari.config.PoolDefinition;
@@ -37,6 +40,28 @@ public final class PoolCalls {
     private final KatamariClient client;
     private final Backpressure backpressure;
     private final GatewayStats stats;
+    private final Map<String, HedgeBudget> budgets = new ConcurrentHashMap<>();
+
+    /**
+     * Calls and hedges of one pool-version at this gateway since it started: a hedge may go out while hedges stay
+     * within the cap's share of calls, so a pool slow for everyone is hedged on a tenth of its calls, not all.
+     */
+    private static final class HedgeBudget {
+        final AtomicLong calls = new AtomicLong();
+        final AtomicLong hedges = new AtomicLong();
+
+        boolean tryHedge(int percent) {
+            while (true) {
+                long h = hedges.get();
+                if ((h + 1) * 100 > (long) percent * calls.get()) {
+                    return false;
+                }
+                if (hedges.compareAndSet(h, h + 1)) {
+                    return true;
+                }
+            }
+        }
+    }
 
     public PoolCalls(PoolDirectory directory, KatamariClient client, Backpressure backpressure, GatewayStats stats) {
         this.directory = directory;
@@ -47,12 +72,26 @@ public final class PoolCalls {
 
     /** @throws GatewayException {@code forbidden}, {@code pool_not_found} or {@code overloaded}; nothing was published */
     public Call call(ApiClient who, Target target, String id, Request request, long deadlineMillis) {
+        return call(who, target, id, request, deadlineMillis, null);
+    }
+
+    /**
+     * A call that is hedged after {@code hedgeMillis} (the caller's {@code Katamari-Hedge-Ms}), or after the
+     * pool-version's {@code hedgeAfter} when null, or not at all when neither is set. A hedge goes out only while
+     * the pool-version's hedges stay within its {@code hedgeMaxPercent} of its calls at this gateway.
+     */
+    public Call call(ApiClient who, Target target, String id, Request request, long deadlineMillis, Long hedgeMillis) {
         PoolDefinition pool = route(who, target);
         Backpressure.Permit permit = admit(pool);
         long start = System.nanoTime();
+        HedgeBudget budget = budgets.computeIfAbsent(pool.key(), k -> new HedgeBudget());
+        budget.calls.incrementAndGet();
+        Long after = hedgeMillis != null ? hedgeMillis : pool.hedgeAfter() != null ? (Long) pool.hedgeAfter().toMillis() : null;
+        KatamariClient.Hedge hedge = after == null ? null : new KatamariClient.Hedge(after,
+                () -> budget.tryHedge(pool.hedgeCapPercent()), () -> stats.hedgeSent(pool.name(), pool.version()));
         CompletableFuture<Answer> answer;
         try {
-            answer = client.call(pool.name(), pool.version(), id, request, deadlineMillis, target.pin());
+            answer = client.call(pool.name(), pool.version(), id, request, deadlineMillis, target.pin(), hedge);
         } catch (RuntimeException e) {
             permit.release();
             throw e;
@@ -60,6 +99,9 @@ public final class PoolCalls {
         // released however the answer ends, so that the bound can never leak a place
         return new Call(pool, answer.whenComplete((a, e) -> permit.release()).thenApply(a -> {
             Answer named = named(a, pool);
+            if (named.hedging() == Answer.Hedging.SENT_HEDGE_WON) {
+                stats.hedgeWon(pool.name(), pool.version());
+            }
             stats.answered(pool.name(), pool.version(), named.reply().isError() ? named.reply().error().code() : null, System.nanoTime() - start);
             return named;
         }));
@@ -112,6 +154,6 @@ public final class PoolCalls {
         if (r.isError() && r.error().pool() == null) {
             r = Reply.failure(r.id(), r.error().at(pool.name(), pool.version()));
         }
-        return new Answer(r, a.pool() != null ? a.pool() : pool.name(), a.version() != null ? a.version() : pool.version());
+        return new Answer(r, a.pool() != null ? a.pool() : pool.name(), a.version() != null ? a.version() : pool.version(), a.hedging());
     }
 }

@@ -13,9 +13,14 @@ import katamari.topics.ErrorCode;
 final class Arrivals {
     static final String TIMEOUT_HEADER = "Katamari-Timeout-Ms";
     static final String ROUTE_KEY_HEADER = "Katamari-Route-Key";
+    static final String HEDGE_HEADER = "Katamari-Hedge-Ms";
 
-    /** One HTTP request's caller; every call of a JSON-RPC batch shares it. */
-    record Arrival(ApiClient who, String routeKey, long deadline) {}
+    /**
+     * One HTTP request's caller; every call of a JSON-RPC batch shares it.
+     *
+     * @param hedgeMs the {@code Katamari-Hedge-Ms} header, or null (the pool-version's {@code hedgeAfter} applies)
+     */
+    record Arrival(ApiClient who, String routeKey, long deadline, Long hedgeMs) {}
 
     private final Access access;
     private final Duration globalTimeout;
@@ -29,7 +34,27 @@ final class Arrivals {
     Arrival of(Context ctx) {
         ApiClient who = access.caller(ctx);
         long deadline = System.currentTimeMillis() + timeout(ctx.header(TIMEOUT_HEADER)).toMillis();
-        return new Arrival(who, ctx.header(ROUTE_KEY_HEADER), deadline);
+        return new Arrival(who, ctx.header(ROUTE_KEY_HEADER), deadline, hedgeMs(ctx.header(HEDGE_HEADER), HEDGE_HEADER));
+    }
+
+    /**
+     * A hedge delay as a caller wrote it ({@code what} names where, for the message): a positive whole number of
+     * milliseconds, or null when absent. @throws GatewayException bad_request for anything else
+     */
+    static Long hedgeMs(String text, String what) {
+        if (text == null) {
+            return null;
+        }
+        long ms;
+        try {
+            ms = Long.parseLong(text.trim());
+        } catch (NumberFormatException e) {
+            throw new GatewayException(ErrorCode.BAD_REQUEST, what + " must be a whole number of milliseconds, was '" + text + "'");
+        }
+        if (ms <= 0) {
+            throw new GatewayException(ErrorCode.BAD_REQUEST, what + " must be a positive number of milliseconds, was " + ms);
+        }
+        return ms;
     }
 
     /** The {@code Katamari-Timeout-Ms} header, capped by the global timeout. */

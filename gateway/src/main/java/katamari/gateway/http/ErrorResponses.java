@@ -30,6 +30,8 @@ final class ErrorResponses {
     private static final Logger LOG = LoggerFactory.getLogger(ErrorResponses.class);
     static final String ID_HEADER = "Katamari-Id";
     static final String VERSION_HEADER = "Katamari-Version";
+    /** Whether a hedge copy was sent and which copy answered: none, sent-first-won, sent-hedge-won, sent-none-won. */
+    static final String HEDGE_HEADER = "Katamari-Hedge";
 
     static final int PARSE_ERROR = -32700;
     static final int INVALID_REQUEST = -32600;
@@ -59,6 +61,7 @@ final class ErrorResponses {
         if (answer.version() != null) {
             ctx.header(VERSION_HEADER, answer.version());
         }
+        ctx.header(HEDGE_HEADER, answer.hedging().wire());
         if (status == 503) {
             ctx.header("Retry-After", String.valueOf(Backpressure.RETRY_AFTER_SECONDS));
         }

@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import katamari.client.Answer;
 import katamari.gateway.GatewayException;
 import katamari.gateway.calls.PoolCalls;
 import katamari.topics.ErrorCode;
@@ -48,6 +49,9 @@ final class RpcRoutes {
         this.maxBatch = maxBatch;
     }
 
+    /** A request object's own hedge delay in ms (a Katamari member next to {@code params}; docs/http-api.md). */
+    static final String HEDGE_MEMBER = "katamariHedgeMs";
+
     void register(JavalinConfig config) {
         config.routes.post(PATH, this::rpc);
     }
@@ -68,7 +72,8 @@ final class RpcRoutes {
             return;
         }
         if (!doc.isArray()) {
-            CompletableFuture<ObjectNode> answer = one(shared, doc, requestId, version -> ctx.header(ErrorResponses.VERSION_HEADER, version));
+            CompletableFuture<ObjectNode> answer = one(shared, doc, requestId, version -> ctx.header(ErrorResponses.VERSION_HEADER, version),
+                    hedging -> ctx.header(ErrorResponses.HEDGE_HEADER, hedging.wire()));
             ctx.future(() -> answer.thenAccept(a -> ErrorResponses.rpc(ctx, a)));
             return;
         }
@@ -79,7 +84,7 @@ final class RpcRoutes {
         }
         List<CompletableFuture<ObjectNode>> answers = new ArrayList<>();
         for (int i = 0; i < doc.size(); i++) {
-            answers.add(one(shared, doc.get(i), requestId + "-" + (i + 1), version -> { }));
+            answers.add(one(shared, doc.get(i), requestId + "-" + (i + 1), version -> { }, hedging -> { }));
         }
         ctx.future(() -> CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenAccept(done -> {
             ArrayNode out = WireCodec.mapper().createArrayNode();
@@ -93,7 +98,8 @@ final class RpcRoutes {
      *
      * @return its response, or null for a notification (which is never answered)
      */
-    private CompletableFuture<ObjectNode> one(Arrivals.Arrival shared, JsonNode call, String id, Consumer<String> routedTo) {
+    private CompletableFuture<ObjectNode> one(Arrivals.Arrival shared, JsonNode call, String id, Consumer<String> routedTo,
+                                              Consumer<Answer.Hedging> hedged) {
         if (!(call instanceof ObjectNode c)) {
             return done(invalid(NullNode.getInstance(), "a request must be an object, not " + kind(call), id));
         }
@@ -125,6 +131,17 @@ final class RpcRoutes {
             return notification ? done(null) : done(ErrorResponses.rpcError(answerId, ErrorResponses.INVALID_PARAMS,
                     KatamariError.of(ErrorCode.BAD_REQUEST, "Katamari methods take named params: an object, not an array"), id));
         }
+        // the call's own hedge delay (a Katamari extension member) over the HTTP request's Katamari-Hedge-Ms
+        JsonNode hedgeMember = c.get(HEDGE_MEMBER);
+        Long hedgeMs = shared.hedgeMs();
+        if (hedgeMember != null) {
+            if (!hedgeMember.isIntegralNumber() || !hedgeMember.canConvertToLong() || hedgeMember.longValue() <= 0) {
+                return notification ? done(null) : done(ErrorResponses.rpcError(answerId, ErrorResponses.INVALID_PARAMS,
+                        KatamariError.of(ErrorCode.BAD_REQUEST, "'" + HEDGE_MEMBER + "' must be a positive whole number of milliseconds, not "
+                                + hedgeMember), id));
+            }
+            hedgeMs = hedgeMember.longValue();
+        }
         ObjectNode args = params == null ? WireCodec.mapper().createObjectNode() : (ObjectNode) params;
         PoolCalls.Target target = new PoolCalls.Target(m.group(1), m.group(2), shared.routeKey());
         Request request = new Request(m.group(3), args);
@@ -133,9 +150,12 @@ final class RpcRoutes {
                 calls.notify(shared.who(), target, id, request, shared.deadline());
                 return done(null);
             }
-            PoolCalls.Call sent = calls.call(shared.who(), target, id, request, shared.deadline());
+            PoolCalls.Call sent = calls.call(shared.who(), target, id, request, shared.deadline(), hedgeMs);
             routedTo.accept(sent.routed().version());
-            return sent.answer().thenApply(a -> ErrorResponses.rpcAnswer(answerId, a.reply()));
+            return sent.answer().thenApply(a -> {
+                hedged.accept(a.hedging());
+                return ErrorResponses.rpcAnswer(answerId, a.reply());
+            });
         } catch (GatewayException e) {
             if (notification) {
                 LOG.debug("notification {} to {} refused: {} {}", id, method.textValue(), e.code().wire(), e.getMessage());

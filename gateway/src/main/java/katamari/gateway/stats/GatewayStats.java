@@ -84,12 +84,18 @@ public final class GatewayStats implements AutoCloseable {
         final Timer latency;
         final Map<String, Counter> outcomes = new ConcurrentHashMap<>();
         final RateWindow rate = new RateWindow();
+        final Counter hedgesSent;
+        final Counter hedgesWon;
 
         VersionMeters(String pool, String version) {
             this.pool = pool;
             this.version = version;
             String key = pool + "/" + version;
             Tags tags = Tags.of("pool", pool, "version", version);
+            hedgesSent = Counter.builder("katamari.gateway.hedges.sent")
+                    .description("second copies of a call sent because no reply had come after the hedge delay").tags(tags).register(registry);
+            hedgesWon = Counter.builder("katamari.gateway.hedges.won")
+                    .description("hedged calls whose second copy answered first").tags(tags).register(registry);
             latency = Timer.builder("katamari.gateway.latency").description("time from publishing a request to its answer")
                     .tags(tags).publishPercentiles(0.5, 0.99).distributionStatisticExpiry(Duration.ofMinutes(1))
                     .distributionStatisticBufferLength(3).register(registry);
@@ -131,6 +137,16 @@ public final class GatewayStats implements AutoCloseable {
         VersionMeters m = meters(pool, version);
         m.latency.record(nanos, TimeUnit.NANOSECONDS);
         m.count(errorCode == null ? OK : ErrorCode.fromWire(errorCode).orElse(ErrorCode.HANDLER_ERROR).wire());
+    }
+
+    /** A hedge copy of a call to {@code pool/version} went out. */
+    public void hedgeSent(String pool, String version) {
+        meters(pool, version).hedgesSent.increment();
+    }
+
+    /** A hedge copy answered its call before the first copy did. */
+    public void hedgeWon(String pool, String version) {
+        meters(pool, version).hedgesWon.increment();
     }
 
     /** A call the gateway refused after routing it (e.g. {@code overloaded}). */
@@ -199,6 +215,7 @@ public final class GatewayStats implements AutoCloseable {
         }
         v.put("latencyMs", latency);
         v.put("errors", errors);
+        v.put("hedges", Map.of("sent", (long) m.hedgesSent.count(), "won", (long) m.hedgesWon.count()));
         v.put("pending", backpressure.pending(key));
         v.put("maxPending", backpressure.max());
         if (workers != null) {

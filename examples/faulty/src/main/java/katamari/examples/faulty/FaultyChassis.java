@@ -20,6 +20,7 @@ public final class FaultyChassis {
     /** The real stdout, for writing what a broken chassis would write there. */
     private static final PrintStream RAW_OUT = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
     private static final List<byte[]> HOARD = new ArrayList<>();
+    private static final java.util.concurrent.atomic.AtomicLong STALL_COUNT = new java.util.concurrent.atomic.AtomicLong();
 
     private FaultyChassis() {}
 
@@ -42,6 +43,14 @@ public final class FaultyChassis {
                 .handle("sleep", List.of("ms"), a -> {
                     Thread.sleep(a.longValue("ms"));
                     return ProcessHandle.current().pid();
+                })
+                .handle("stall_one_in", List.of("every", "ms"), a -> {
+                    // a tail-latency fault: every `every`-th call of this process takes `ms`, the rest answer at once
+                    if (STALL_COUNT.incrementAndGet() % a.longValue("every") == 0) {
+                        Thread.sleep(a.longValue("ms"));
+                        return "stalled";
+                    }
+                    return "quick";
                 })
                 .handle("slow", List.of("ms", "log"), a -> {
                     Files.writeString(Path.of(a.text("log")), "run\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
