@@ -4,11 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,6 +15,8 @@ import katamari.it.support.Http;
 import katamari.it.support.Http.Response;
 import katamari.it.support.Katamari;
 import org.awaitility.Awaitility;
+import katamari.it.support.ProcessOutput;
+import katamari.it.support.FreePorts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,12 +42,12 @@ class DevModeTest {
         Path jar = Katamari.HOME.resolve("launcher/target/katamari.jar");
         assertTrue(Files.isRegularFile(jar), "the runnable jar is built by the launcher module: " + jar);
         ProcessBuilder pb = new ProcessBuilder("java", "-jar", jar.toString(), "dev",
-                "--port", "0", "--kafka-port", String.valueOf(freePort()), "--data-dir", data.toString())
+                "--port", "0", "--kafka-port", String.valueOf(FreePorts.pick(1)[0]), "--data-dir", data.toString())
                 .redirectErrorStream(true);
         pb.environment().put("KATAMARI_HOME", Katamari.HOME.toString());
         dev = pb.start();
         List<String> output = new CopyOnWriteArrayList<>();
-        Thread reader = new Thread(() -> readLines(dev, output), "dev-output");
+        Thread reader = new Thread(() -> ProcessOutput.readLines(dev, output), "dev-output");
         reader.setDaemon(true);
         reader.start();
 
@@ -77,21 +74,5 @@ class DevModeTest {
         assertFalse(output.stream().anyMatch(l -> l.contains("Exception in thread")), String.join("\n", output));
     }
 
-    private static void readLines(Process p, List<String> sink) {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                sink.add(line);
-                System.out.println("[dev] " + line);
-            }
-        } catch (IOException e) {
-            // process ended
-        }
-    }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 }

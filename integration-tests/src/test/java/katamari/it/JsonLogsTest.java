@@ -5,11 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,6 +19,8 @@ import katamari.it.support.Http.Response;
 import katamari.it.support.Katamari;
 import katamari.topics.WireCodec;
 import org.awaitility.Awaitility;
+import katamari.it.support.ProcessOutput;
+import katamari.it.support.FreePorts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -66,15 +63,15 @@ class JsonLogsTest {
                     command: [java, -jar, "${KATAMARI_HOME}/examples/echo/target/katamari-echo.jar"]
                 """);
         ProcessBuilder pb = new ProcessBuilder("java", "-jar", Katamari.HOME.resolve("launcher/target/katamari.jar").toString(), "dev",
-                "--config", config.toString(), "--port", "0", "--kafka-port", String.valueOf(freePort()),
-                "--member-port", String.valueOf(freePort()), "--admin-port", "0", "--data-dir", data.resolve("kafka").toString());
+                "--config", config.toString(), "--port", "0", "--kafka-port", String.valueOf(FreePorts.pick(1)[0]),
+                "--member-port", String.valueOf(FreePorts.pick(1)[0]), "--admin-port", "0", "--data-dir", data.resolve("kafka").toString());
         pb.environment().put("KATAMARI_HOME", Katamari.HOME.toString());
         pb.environment().put("KATAMARI_LOG_FORMAT", "json");
         pb.environment().put("KATAMARI_CLUSTER_ADMIN_KEY", adminKey);
         pb.environment().put("KATAMARI_GATEWAY_API_KEYS_OPS_KEY", apiKey);
         dev = pb.redirectErrorStream(true).start();
         List<String> lines = new CopyOnWriteArrayList<>();
-        Thread reader = new Thread(() -> readLines(dev, lines), "dev-output");
+        Thread reader = new Thread(() -> ProcessOutput.readLines(dev, lines), "dev-output");
         reader.setDaemon(true);
         reader.start();
 
@@ -117,20 +114,5 @@ class JsonLogsTest {
         assertTrue(records.stream().anyMatch(r -> r.path("role").asText().equals("dispatcher")), "the dispatcher logs as itself");
     }
 
-    private static void readLines(Process p, List<String> sink) {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line = r.readLine(); line != null; line = r.readLine()) {
-                sink.add(line);
-                System.out.println("[dev] " + line);
-            }
-        } catch (IOException e) {
-            // process ended
-        }
-    }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 }

@@ -3,11 +3,7 @@ package katamari.it.console;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -22,6 +18,8 @@ import katamari.it.support.Http;
 import katamari.it.support.InProcessCluster;
 import katamari.it.support.Katamari;
 import org.awaitility.Awaitility;
+import katamari.it.support.ProcessOutput;
+import katamari.it.support.FreePorts;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -62,13 +60,13 @@ class ConsoleBrowserTest {
         Path jar = Katamari.HOME.resolve("launcher/target/katamari.jar");
         assertTrue(Files.isRegularFile(jar), "the runnable jar is built by the launcher module: " + jar);
         ProcessBuilder pb = new ProcessBuilder("java", "-jar", jar.toString(), "dev", "--port", "0", "--admin-port", "0",
-                "--kafka-port", String.valueOf(freePort()), "--member-port", String.valueOf(freePort()), "--data-dir", data.toString())
+                "--kafka-port", String.valueOf(FreePorts.pick(1)[0]), "--member-port", String.valueOf(FreePorts.pick(1)[0]), "--data-dir", data.toString())
                 .redirectErrorStream(true);
         pb.environment().put("KATAMARI_HOME", Katamari.HOME.toString());
         pb.environment().remove("KATAMARI_CLUSTER_ADMIN_KEY");
         dev = pb.start();
         List<String> output = new CopyOnWriteArrayList<>();
-        Thread reader = new Thread(() -> readLines(dev, output), "dev-output");
+        Thread reader = new Thread(() -> ProcessOutput.readLines(dev, output), "dev-output");
         reader.setDaemon(true);
         reader.start();
         Awaitility.await("dev ready line").atMost(Duration.ofSeconds(180)).failFast("dev exited", () -> !dev.isAlive())
@@ -323,21 +321,5 @@ class ConsoleBrowserTest {
         return new ChromeDriver(service, options);
     }
 
-    private static void readLines(Process p, List<String> sink) {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                sink.add(line);
-                System.out.println("[dev] " + line);
-            }
-        } catch (IOException e) {
-            // process ended
-        }
-    }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 }

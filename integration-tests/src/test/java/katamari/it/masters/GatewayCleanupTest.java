@@ -3,8 +3,6 @@ package katamari.it.masters;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.hazelcast.core.HazelcastInstance;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.UUID;
@@ -18,14 +16,15 @@ import katamari.it.support.KafkaFixture;
 import katamari.it.support.Katamari;
 import org.apache.kafka.clients.admin.Admin;
 import org.awaitility.Awaitility;
+import katamari.it.support.FreePorts;
 import org.junit.jupiter.api.Test;
 
 /** The master deletes the reply topic of a gateway gone for longer than {@code cluster.gatewayTtl}. */
 class GatewayCleanupTest {
     @Test
     void the_reply_topic_of_a_gateway_gone_past_the_ttl_is_deleted() throws Exception {
-        int memberPort = freePort();
-        int adminPort = freePort();
+        int memberPort = FreePorts.pick(1)[0];
+        int adminPort = FreePorts.pick(1)[0];
         ClusterSettings cluster = Katamari.testCluster(memberPort, adminPort, "k-" + UUID.randomUUID()).withGatewayTtl(Duration.ofSeconds(2));
         KatamariConfig config = Katamari.testConfig().withGateway(GatewaySettings.defaults().withPort(0).withOpen(true)).withCluster(cluster);
         try (Dispatcher dispatcher = new Dispatcher(config)) {
@@ -54,9 +53,4 @@ class GatewayCleanupTest {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 }
