@@ -92,7 +92,9 @@ class FailoverTest {
         paused.signal("STOP");
         ProcessCluster.Leader leader;
         try {
-            leader = Awaitility.await("a standby leads").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+            // the paused member must be suspected, the CP group may have to elect a new Raft leader (the paused one
+            // may have been it) and the lock's CP session must expire: 30 s was missed once in the suite
+            leader = Awaitility.await("a standby leads").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
                     .until(cluster::leader, l -> l != null && l.index() > 0);
         } finally {
             paused.signal("CONT");
@@ -132,7 +134,8 @@ class FailoverTest {
     @Test
     @Order(3)
     void a_killed_workers_instances_are_placed_on_the_other_within_the_ttl_and_its_requests_are_answered() {
-        JsonNode before = cluster.cluster(0);
+        JsonNode before = Awaitility.await("the first dispatcher's view").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .until(() -> cluster.cluster(0), c -> c != null && c.path("workers").size() == 2);
         List<String> ids = new ArrayList<>();
         before.path("workers").forEach(w -> ids.add(w.path("id").asText()));
         assertEquals(2, ids.size(), before.toString());
