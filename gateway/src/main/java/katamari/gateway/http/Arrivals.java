@@ -34,14 +34,14 @@ final class Arrivals {
     Arrival of(Context ctx) {
         ApiClient who = access.caller(ctx);
         long deadline = System.currentTimeMillis() + timeout(ctx.header(TIMEOUT_HEADER)).toMillis();
-        return new Arrival(who, ctx.header(ROUTE_KEY_HEADER), deadline, hedgeMs(ctx.header(HEDGE_HEADER), HEDGE_HEADER));
+        return new Arrival(who, ctx.header(ROUTE_KEY_HEADER), deadline, positiveMillis(ctx.header(HEDGE_HEADER), HEDGE_HEADER));
     }
 
     /**
-     * A hedge delay as a caller wrote it ({@code what} names where, for the message): a positive whole number of
-     * milliseconds, or null when absent. @throws GatewayException bad_request for anything else
+     * A delay as a caller wrote it, a hedge's or a timeout's ({@code what} names where, for the message): a positive
+     * whole number of milliseconds, or null when absent. @throws GatewayException bad_request for anything else
      */
-    static Long hedgeMs(String text, String what) {
+    static Long positiveMillis(String text, String what) {
         if (text == null) {
             return null;
         }
@@ -59,17 +59,9 @@ final class Arrivals {
 
     /** The {@code Katamari-Timeout-Ms} header, capped by the global timeout. */
     private Duration timeout(String header) {
-        if (header == null) {
+        Long ms = positiveMillis(header, TIMEOUT_HEADER);
+        if (ms == null) {
             return globalTimeout;
-        }
-        long ms;
-        try {
-            ms = Long.parseLong(header.trim());
-        } catch (NumberFormatException e) {
-            throw new GatewayException(ErrorCode.BAD_REQUEST, TIMEOUT_HEADER + " must be a whole number of milliseconds, was '" + header + "'");
-        }
-        if (ms <= 0) {
-            throw new GatewayException(ErrorCode.BAD_REQUEST, TIMEOUT_HEADER + " must be positive, was " + ms);
         }
         return ms < globalTimeout.toMillis() ? Duration.ofMillis(ms) : globalTimeout;
     }
