@@ -11,7 +11,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -51,6 +50,7 @@ public final class AdminApi implements AutoCloseable {
     private final AdminMetrics metrics;
     private final TrafficHistory history;
     private final Rollouts rollouts;
+    private final AdminAccess access;
     private Javalin http;
 
     public AdminApi(ClusterSettings settings, AdminBackend backend) {
@@ -59,6 +59,7 @@ public final class AdminApi implements AutoCloseable {
         this.metrics = new AdminMetrics(settings.self());
         this.history = new TrafficHistory(backend::clusterView);
         this.rollouts = new Rollouts(backend::selfAdminUrl, settings.adminKey());
+        this.access = new AdminAccess(settings.adminKey(), settings.adminHost());
     }
 
     /** @throws IllegalStateException when there is no admin key and the API is not explicitly open */
@@ -94,7 +95,7 @@ public final class AdminApi implements AutoCloseable {
 
     private void register(JavalinConfig c) {
         c.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
-        c.routes.before(this::authorize);
+        c.routes.before(access::authorize);
         c.routes.get("/cluster", ctx -> json(ctx, 200, backend.clusterView()));
         c.routes.get("/cluster/history", ctx -> json(ctx, 200, history.render()));
         c.routes.get("/dead-letters", ctx -> json(ctx, 200, Map.of("deadLetters", backend.deadLetters(limit(ctx)))));
@@ -119,75 +120,6 @@ public final class AdminApi implements AutoCloseable {
             LOG.warn("admin {} {} failed", ctx.method(), ctx.path(), e);
             error(ctx, 503, "unavailable", e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
         });
-    }
-
-    private void authorize(Context ctx) {
-        sameOriginWrites(ctx);
-        if (settings.adminKey() == null) {
-            knownHostWhenOpen(ctx);
-        }
-        if (ctx.path().equals("/healthz") || CONSOLE_FILES.contains(ctx.path()) || settings.adminKey() == null) {
-            return;
-        }
-        String given = ctx.header(KEY_HEADER);
-        String auth = ctx.header("Authorization");
-        if (given == null && auth != null && auth.startsWith("Bearer ")) {
-            given = auth.substring("Bearer ".length()).trim();
-        }
-        if (given == null) {
-            throw new AdminException(401, "unauthorized", "the admin API needs the admin key: Authorization: Bearer <key>");
-        }
-        if (!MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), settings.adminKey().getBytes(StandardCharsets.UTF_8))) {
-            throw new AdminException(403, "forbidden", "wrong admin key");
-        }
-    }
-
-    /**
-     * A browser sends {@code Origin} with every write; one naming another site is some other web page the operator
-     * has open, posting to this API behind their back (a form POST needs no CORS preflight, and in dev there is no key
-     * to stop it). The console's own writes carry this API's origin; curl, the CLI and forwarding dispatchers send none.
-     */
-    private static void sameOriginWrites(Context ctx) {
-        String origin = ctx.header("Origin");
-        String method = ctx.method().name();
-        if (origin == null || method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS")) {
-            return;
-        }
-        if (!origin.equals("http://" + ctx.host()) && !origin.equals("https://" + ctx.host())) {
-            throw new AdminException(403, "forbidden", "a write from another web page (Origin " + origin + ") is refused: "
-                    + "use this admin API's own console, or a client that sends no Origin");
-        }
-    }
-
-    /**
-     * An open admin API (dev: no key) answers only requests addressed to it by an IP address, {@code localhost} or
-     * its configured {@code adminHost}. A page on another site can re-point its own name at 127.0.0.1 (DNS
-     * rebinding); its requests then carry that name in {@code Host} and, being same-origin for the browser, pass
-     * the Origin check above, with no key to stop them. With a key set, any name is fine: such a page has no key.
-     */
-    private void knownHostWhenOpen(Context ctx) {
-        String host = hostName(ctx.host());
-        if (host == null || host.equals("localhost") || host.equalsIgnoreCase(settings.adminHost()) || IP_LITERAL.matcher(host).matches()) {
-            return;
-        }
-        throw new AdminException(403, "forbidden", "an admin API without a key answers only requests to an IP address, localhost or "
-                + settings.adminHost() + ", not to '" + host + "' (a page on another site may have pointed that name here)");
-    }
-
-    private static final java.util.regex.Pattern IP_LITERAL = java.util.regex.Pattern.compile("[0-9.]+|\\[[0-9a-fA-F:.]+]");
-
-    /** The name part of a Host header ({@code name:port}, {@code [v6]:port}); null when there is none (HTTP/1.0). */
-    static String hostName(String hostHeader) {
-        if (hostHeader == null || hostHeader.isBlank()) {
-            return null;
-        }
-        String h = hostHeader.trim();
-        if (h.startsWith("[")) {
-            int end = h.indexOf(']');
-            return end < 0 ? h : h.substring(0, end + 1);
-        }
-        int colon = h.lastIndexOf(':');
-        return colon < 0 ? h : h.substring(0, colon);
     }
 
     /** {@code ?limit=N} of {@code GET /dead-letters}: 1 to {@value DeadLetterTail#MAX_LIMIT}, default 20. */

@@ -2,8 +2,10 @@ package katamari.worker.reply;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -35,7 +37,9 @@ import org.slf4j.LoggerFactory;
  * request has life left: a reply until the request's deadline, then it is dead-lettered; a dead letter for
  * {@link #DEAD_LETTER_PATIENCE} more. Fatal errors (the reply topic does not exist after the metadata wait, a
  * record too large, no authorization) go to the next step at once, so a caller's deleted reply topic costs one
- * metadata wait, not the request's life. Each write is one attempt of the producer bounded by {@code replyTimeout}
+ * metadata wait, not the request's life; and for {@link #MISSING_TOPIC_MEMORY} after that, replies to it are
+ * dead-lettered without another wait. (A client that leaves with requests in flight deletes its reply topic: each of
+ * them used to hold a slot for a whole metadata wait, and 32 of them stopped a pool of 4 for 40 s.) Each write is one attempt of the producer bounded by {@code replyTimeout}
  * ({@code delivery.timeout.ms}); a broker kill makes {@code acks=all} produces wait for the controller to fence
  * the dead broker (about 9 s by default), longer than one attempt, which is why one attempt is not the end.
  * The futures returned complete only when the record is written, or when writing it is truly impossible (then
@@ -48,6 +52,13 @@ public final class ReplySender implements AutoCloseable {
     static final Duration DEAD_LETTER_PATIENCE = Duration.ofSeconds(60);
     private static final long FIRST_BACKOFF_MS = 100;
     private static final long MAX_BACKOFF_MS = 1000;
+    /**
+     * How long a reply topic found missing is believed gone without asking the brokers again. Reply topics are
+     * created by their readers before any request names them, so one that vanished is a reader that left; short,
+     * because a reader that comes back under the same name (a restarted gateway with a fixed id) loses its
+     * replies to the dead-letter topic until then.
+     */
+    static final Duration MISSING_TOPIC_MEMORY = Duration.ofSeconds(10);
 
     private final Producer<byte[], byte[]> producer;
     private final Duration replyTimeout;
@@ -57,6 +68,9 @@ public final class ReplySender implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+    private final InstantSource clock;
+    /** Reply topics a send found missing, with the time (epoch ms) until which that is believed. */
+    private final ConcurrentHashMap<String, Long> missingTopics = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     public ReplySender(KafkaSettings kafka, Duration replyTimeout) {
@@ -65,8 +79,14 @@ public final class ReplySender implements AutoCloseable {
 
     /** @param producer where replies and dead letters go (a {@code MockProducer} in tests) */
     public ReplySender(Producer<byte[], byte[]> producer, Duration replyTimeout) {
+        this(producer, replyTimeout, InstantSource.system());
+    }
+
+    /** @param clock the time deadlines and {@link #MISSING_TOPIC_MEMORY} are measured by */
+    public ReplySender(Producer<byte[], byte[]> producer, Duration replyTimeout, InstantSource clock) {
         this.producer = producer;
         this.replyTimeout = replyTimeout;
+        this.clock = clock;
     }
 
     static Properties producerSettings(KafkaSettings kafka, Duration replyTimeout) {
@@ -96,6 +116,13 @@ public final class ReplySender implements AutoCloseable {
      */
     public CompletableFuture<Void> reply(String replyTo, Reply reply, String pool, String version, String instance,
                                          ConsumerRecord<byte[], byte[]> request, long deadline) {
+        Long missingUntil = missingTopics.get(replyTo);
+        if (missingUntil != null && clock.millis() < missingUntil) {
+            LOG.debug("the reply to {} of {}/{} goes to the dead letters: its topic {} was found missing", reply.id(), pool, version, replyTo);
+            return deadLetter(pool, version, request.key(), request.value(), request.headers(),
+                    "reply undeliverable: " + replyTo + ": the topic does not exist (found missing within the last "
+                            + MISSING_TOPIC_MEMORY.toSeconds() + " s)", 1, instance, "");
+        }
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(replyTo, null,
                 reply.id().getBytes(StandardCharsets.UTF_8), WireCodec.encodeReply(reply), KafkaRecords.replyHeaders(reply.id(), pool, version, instance));
         return write(record, deadline).exceptionallyCompose(e -> {
@@ -118,7 +145,7 @@ public final class ReplySender implements AutoCloseable {
         record.headers().add(KafkaRecords.header(HeaderNames.FAILURE_ATTEMPTS, String.valueOf(attempts)));
         record.headers().add(KafkaRecords.header(HeaderNames.FAILURE_STDERR_TAIL, stderrTail == null ? "" : tail(stderrTail)));
         record.headers().add(KafkaRecords.header(HeaderNames.INSTANCE, instance));
-        return write(record, System.currentTimeMillis() + DEAD_LETTER_PATIENCE.toMillis()).exceptionally(e -> {
+        return write(record, clock.millis() + DEAD_LETTER_PATIENCE.toMillis()).exceptionally(e -> {
             // Nothing further to fall back to: say so loudly, with enough to find the request again.
             LOG.error("cannot dead-letter request {} of {}/{} (reply topic {}; {}): {}", text(record, HeaderNames.ID), pool, version,
                     text(record, HeaderNames.REPLY_TO), reason, e.getMessage());
@@ -149,7 +176,10 @@ public final class ReplySender implements AutoCloseable {
 
     private void retryOrFail(ProducerRecord<byte[], byte[]> record, long until, CompletableFuture<Void> written, int tries, Exception e) {
         long backoff = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS << Math.min(tries, 4));
-        if (!closed && retriable(e) && System.currentTimeMillis() + backoff < until) {
+        if (missingTopic(e)) {
+            missingTopics.put(record.topic(), clock.millis() + MISSING_TOPIC_MEMORY.toMillis());
+        }
+        if (!closed && retriable(e) && clock.millis() + backoff < until) {
             LOG.debug("writing to {} failed ({}); again in {} ms", record.topic(), e.toString(), backoff);
             try {
                 retries.schedule(() -> attempt(record, until, written, tries + 1), backoff, TimeUnit.MILLISECONDS);
@@ -166,10 +196,12 @@ public final class ReplySender implements AutoCloseable {
      * found missing, a record too large or a refused authorization will not heal within a request's life.
      */
     static boolean retriable(Throwable e) {
-        if (e instanceof UnknownTopicOrPartitionException || e.getCause() instanceof UnknownTopicOrPartitionException) {
-            return false;
-        }
-        return e instanceof RetriableException;
+        return !missingTopic(e) && e instanceof RetriableException;
+    }
+
+    /** The metadata wait ended with the brokers saying the topic does not exist (Kafka 4 gives that as the cause). */
+    private static boolean missingTopic(Throwable e) {
+        return e instanceof UnknownTopicOrPartitionException || e.getCause() instanceof UnknownTopicOrPartitionException;
     }
 
     private static String text(ProducerRecord<byte[], byte[]> record, String name) {

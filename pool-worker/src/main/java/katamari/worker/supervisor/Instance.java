@@ -5,10 +5,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Deque;
-import java.util.List;
 import java.util.Map;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -28,6 +24,7 @@ import katamari.chassis.protocol.ProtocolCodec;
 import katamari.config.LogKeys;
 import katamari.config.PoolDefinition;
 import katamari.topics.MalformedRecordException;
+import katamari.worker.supervisor.Exchanges.Exchange;
 import katamari.worker.supervisor.InstanceFailure.Reason;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,8 +47,7 @@ public final class Instance implements AutoCloseable {
     private final CompletableFuture<Hello> hello = new CompletableFuture<>();
     /** Calls a pipelining slot may have written and not yet seen answered: the running one and the next. */
     public static final int MAX_CALLS_IN_FLIGHT = 2;
-    /** Exchanges written and not yet answered, oldest first (guarded by itself): whoever removes one completes it. */
-    private final Deque<Exchange> inFlight = new ArrayDeque<>();
+    private final Exchanges inFlight;
     private volatile InstanceFailure failure;
     /** The instance answered with "exit": its end is a recycle, not a crash. */
     private volatile boolean exitAnnounced;
@@ -60,9 +56,6 @@ public final class Instance implements AutoCloseable {
     private final NestedCallForwarder forwarder;
     private final Map<String, String> logContext;
 
-    /** @param deadline of a call (epoch ms); 0 for a ping */
-    private record Exchange(String id, CompletableFuture<ChassisMessage> answer, long deadline) {}
-
     private Instance(String tag, Map<String, String> logContext, Process process, NestedCalls nested) {
         this.tag = tag;
         this.logContext = logContext;
@@ -70,6 +63,7 @@ public final class Instance implements AutoCloseable {
         this.process = process;
         this.stdin = process.getOutputStream();
         this.stderr = new StderrLog(tag);
+        this.inFlight = new Exchanges(tag);
     }
 
     /**
@@ -167,23 +161,14 @@ public final class Instance implements AutoCloseable {
     }
 
     private CompletableFuture<ChassisMessage> exchange(String id, ChassisMessage message, long deadline) {
-        Exchange exchange = new Exchange(id, new CompletableFuture<>(), deadline);
-        synchronized (inFlight) {
-            Exchange oldest = inFlight.peekFirst();
-            boolean ping = deadline == 0;
-            if (oldest != null && (ping || oldest.deadline == 0 || inFlight.size() >= MAX_CALLS_IN_FLIGHT)) {
-                throw new IllegalStateException(tag + " cannot take a " + (ping ? "ping" : "call") + " now: "
-                        + inFlight.size() + " exchange(s) in flight, the oldest '" + oldest.id + "'");
-            }
-            inFlight.addLast(exchange);
-        }
+        Exchange exchange = inFlight.add(id, deadline);
         InstanceFailure dead = failure;
         if (dead != null) {
             fail(dead);
-            return exchange.answer;
+            return exchange.answer();
         }
         write(message);
-        return exchange.answer;
+        return exchange.answer();
     }
 
     /** stdin is written by the slot (calls, pings) and by nested-call completions; lines must not interleave. */
@@ -196,20 +181,13 @@ public final class Instance implements AutoCloseable {
         }
     }
 
-    /** The exchange the instance is working on: the one its next answer must be for. */
-    private Exchange oldest() {
-        synchronized (inFlight) {
-            return inFlight.peekFirst();
-        }
-    }
-
     /** A {@code call_pool} from the instance: forwarded under the outer call's deadline, answered on stdin. */
     private boolean nestedCall(CallPool request) {
-        Exchange outer = oldest();
-        if (outer == null || outer.deadline == 0) {
+        Exchange outer = inFlight.oldest();
+        if (outer == null || outer.isPing()) {
             return violation("sent call_pool while no call was in flight");
         }
-        String refused = forwarder.forward(request, outer.id, outer.deadline, this::write, () -> oldest() == outer);
+        String refused = forwarder.forward(request, outer.id(), outer.deadline(), this::write, () -> inFlight.oldest() == outer);
         return refused == null || violation(refused);
     }
 
@@ -253,19 +231,15 @@ public final class Instance implements AutoCloseable {
             return nestedCall(request);
         }
         String id = message instanceof Result r ? r.id() : message instanceof Failure f ? f.id() : message instanceof Pong p ? p.id() : null;
-        Exchange exchange = oldest();
-        if (id == null || exchange == null || !exchange.id.equals(id)) {
-            return violation("answered id '" + id + "' while " + (exchange == null ? "nothing" : "'" + exchange.id + "'") + " was in flight");
+        Exchange exchange = inFlight.oldest();
+        if (id == null || exchange == null || !exchange.id().equals(id)) {
+            return violation("answered id '" + id + "' while " + (exchange == null ? "nothing" : "'" + exchange.id() + "'") + " was in flight");
         }
         if ((message instanceof Result r && r.exit()) || (message instanceof Failure f && f.exit())) {
             exitAnnounced = true;
         }
-        boolean mine;
-        synchronized (inFlight) {
-            mine = inFlight.peekFirst() == exchange && inFlight.pollFirst() != null;
-        }
-        if (mine) {
-            exchange.answer.complete(message);
+        if (inFlight.removeOldest(exchange)) {
+            exchange.answer().complete(message);
         }
         return true;
     }
@@ -286,22 +260,9 @@ public final class Instance implements AutoCloseable {
         fail(failure);
     }
 
-    /**
-     * Fails every exchange in flight: the oldest with {@code f} (it was running, unless the instance had announced
-     * its exit), the ones written ahead of it as {@link Reason#NOT_STARTED}.
-     */
+    /** Fails every exchange in flight; the oldest was running unless the instance had announced its exit. */
     private void fail(InstanceFailure f) {
-        List<Exchange> all;
-        synchronized (inFlight) {
-            all = new ArrayList<>(inFlight);
-            inFlight.clear();
-        }
-        boolean running = !exitAnnounced;
-        for (Exchange exchange : all) {
-            exchange.answer.completeExceptionally(running ? f : new InstanceFailure(Reason.NOT_STARTED,
-                    tag + ": ended before it started this call, which was written ahead (" + f.getMessage() + ")", f.stderrTail()));
-            running = false;
-        }
+        inFlight.failAll(f, !exitAnnounced);
     }
 
     private int waitForExit() {

@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.node.TextNode;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import katamari.topics.HeaderNames;
 import katamari.topics.Reply;
 import katamari.topics.TopicNames;
@@ -83,6 +85,33 @@ class ReplySenderRetryTest {
     }
 
     @Test
+    void a_reply_topic_found_missing_sends_the_next_replies_to_the_dead_letters_without_another_wait_until_that_is_forgotten() {
+        AtomicLong skew = new AtomicLong();
+        ReplySender remembering = new ReplySender(producer, Duration.ofSeconds(5), () -> Instant.ofEpochMilli(System.currentTimeMillis() + skew.get()));
+        try {
+            CompletableFuture<Void> first = reply(remembering, "req-1", System.currentTimeMillis() + 60_000);
+            assertTrue(producer.errorNext(new TimeoutException("Topic " + REPLY_TO + " not present in metadata after 5000 ms.",
+                    new UnknownTopicOrPartitionException("This server does not host this topic-partition."))));
+            eventually().until(() -> last().topic().equals(DEAD) && producer.completeNext());
+            eventually().until(first::isDone);
+
+            CompletableFuture<Void> second = reply(remembering, "req-2", System.currentTimeMillis() + 60_000);
+            assertEquals(3, producer.history().size(), "no second try of the missing topic");
+            assertEquals(DEAD, last().topic());
+            assertEquals("req-2", header(last(), HeaderNames.ID));
+            assertTrue(header(last(), HeaderNames.FAILURE_REASON).contains("does not exist"), header(last(), HeaderNames.FAILURE_REASON));
+            assertTrue(producer.completeNext());
+            eventually().until(second::isDone);
+
+            skew.addAndGet(ReplySender.MISSING_TOPIC_MEMORY.toMillis() + 1);
+            reply(remembering, "req-3", System.currentTimeMillis() + 60_000);
+            assertEquals(REPLY_TO, last().topic(), "once forgotten, the topic is asked for again (its reader may be back)");
+        } finally {
+            remembering.close();
+        }
+    }
+
+    @Test
     void a_dead_letter_that_can_never_be_written_is_given_up_at_once_rather_than_holding_the_request() {
         CompletableFuture<Void> written = sender.deadLetter("echo", "v1", null, "{}".getBytes(StandardCharsets.UTF_8),
                 List.of(new RecordHeader(HeaderNames.ID, "req-2".getBytes(StandardCharsets.UTF_8))), "instance_crashed", 3, "w1-echo-v1-0", "");
@@ -92,10 +121,14 @@ class ReplySenderRetryTest {
     }
 
     private CompletableFuture<Void> reply(long deadline) {
+        return reply(sender, "req-1", deadline);
+    }
+
+    private static CompletableFuture<Void> reply(ReplySender sender, String id, long deadline) {
         ConsumerRecord<byte[], byte[]> request = new ConsumerRecord<>(TopicNames.requests("echo", "v1"), 0, 7, null, "{}".getBytes(StandardCharsets.UTF_8));
-        request.headers().add(HeaderNames.ID, "req-1".getBytes(StandardCharsets.UTF_8));
+        request.headers().add(HeaderNames.ID, id.getBytes(StandardCharsets.UTF_8));
         request.headers().add(HeaderNames.REPLY_TO, REPLY_TO.getBytes(StandardCharsets.UTF_8));
-        return sender.reply(REPLY_TO, Reply.success("req-1", TextNode.valueOf("hi")), "echo", "v1", "w1-echo-v1-0", request, deadline);
+        return sender.reply(REPLY_TO, Reply.success(id, TextNode.valueOf("hi")), "echo", "v1", "w1-echo-v1-0", request, deadline);
     }
 
     private ProducerRecord<byte[], byte[]> last() {
