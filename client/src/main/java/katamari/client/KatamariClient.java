@@ -132,8 +132,9 @@ public final class KatamariClient implements AutoCloseable {
     /**
      * {@link #call} that, when no reply has come {@link Hedge#afterMillis} after the request went out, sends one
      * more copy under {@link #hedgeId} (never at or past the deadline). The first reply of either copy answers; the
-     * other is dropped as late (it is not cancelled: both copies run). The answer's {@link Answer#hedging} says
-     * whether a copy went out and which one answered; its reply carries {@code id} either way.
+     * other is dropped as late, and cancelled ({@link #publishCancel}): agents skip it if it has not started. The
+     * answer's {@link Answer#hedging} says whether a copy went out and which one answered; its reply carries
+     * {@code id} either way.
      */
     public CompletableFuture<Answer> call(String pool, String version, String id, Request request, long deadlineMillis, String pin, Hedge hedge) {
         if (hedge == null) {
@@ -173,8 +174,39 @@ public final class KatamariClient implements AutoCloseable {
             // an answer the client made itself (timeout, shutdown) names no pool: neither copy won
             Answer.Hedging how = a.pool() == null ? Answer.Hedging.SENT_NONE_WON
                     : copyId.equals(a.reply().id()) ? Answer.Hedging.SENT_HEDGE_WON : Answer.Hedging.SENT_FIRST_WON;
+            if (how != Answer.Hedging.SENT_NONE_WON) {
+                publishCancel(how == Answer.Hedging.SENT_HEDGE_WON ? id : copyId); // the loser: skipped where it has not started
+            }
             return new Answer(r, a.pool(), a.version(), how);
         });
+    }
+
+    /**
+     * Gives up on the pending call {@code id}: its answer completes now with {@code why} (a {@code cancelled} error),
+     * and a cancel goes to {@link TopicNames#CANCELS} for it and for its hedge copy, so that agents skip whichever
+     * has not started (docs/design.md, "Cancellation"). @return false when {@code id} was not pending (unknown, or
+     * answered already): then nothing is published
+     */
+    public boolean cancel(String id, KatamariError why) {
+        List<String> ids = correlator.abandon(id, why);
+        ids.forEach(this::publishCancel);
+        return !ids.isEmpty();
+    }
+
+    /**
+     * Publishes a cancel of the request {@code id} (any request, this client's or not; an unknown or finished id is a
+     * no-op for agents). Asynchronous: a cancel that cannot be queued is logged, since the request then merely runs.
+     */
+    public void publishCancel(String id) {
+        try {
+            producer.send(KafkaRecords.cancelRecord(id), (metadata, error) -> {
+                if (error != null) {
+                    LOG.info("the cancel of {} could not be queued (the request may still run): {}", id, error.toString());
+                }
+            });
+        } catch (RuntimeException e) {
+            LOG.info("the cancel of {} could not be queued (the request may still run): {}", id, e.toString());
+        }
     }
 
     /**

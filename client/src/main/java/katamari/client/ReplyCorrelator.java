@@ -149,6 +149,21 @@ final class ReplyCorrelator implements AutoCloseable {
         }
     }
 
+    /**
+     * Completes {@code id}'s pending entry with {@code why}: its caller gave up (a cancel). A reply that comes later is
+     * dropped as late. @return the ids its request went out under (its own, then its hedge copy's if one was
+     * expected), or none when {@code id} was not pending (unknown, or answered already)
+     */
+    public List<String> abandon(String id, KatamariError why) {
+        Pending p = pending.get(id);
+        if (p == null || !p.id.equals(id) || !pending.remove(id, p)) {
+            return List.of(); // not pending, a hedge copy's id (only its call's own id abandons it), or answered just now
+        }
+        String hedge = p.hedgeId;
+        finish(p, new Answer(Reply.failure(id, why), null, null));
+        return hedge == null ? List.of(id) : List.of(id, hedge);
+    }
+
     /** Only {@code entry}'s own timer may remove it: a stale timer must not take a later entry of the same id. */
     private void timeOut(String id, Pending entry, long waitedMs) {
         if (pending.remove(id, entry)) {

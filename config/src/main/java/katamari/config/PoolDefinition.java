@@ -34,6 +34,9 @@ import katamari.topics.Names;
  *                   hedging unless the caller asks, {@code Katamari-Hedge-Ms}); shorter than {@code timeout}
  * @param hedgeMaxPercent hedges at most this share (1-100 %) of the pool-version's calls at one gateway (null = 10),
  *                   so that a pool that is slow for everyone is not sent every request twice
+ * @param cancelRunning true: a cancelled request that an instance is already running is stopped by killing and
+ *                   restarting the instance, as at a deadline (null = false: it runs to its end and its answer is
+ *                   dropped). Only for handlers that are safe to kill half-way (docs/design.md, "Cancellation")
  */
 public record PoolDefinition(
         String name,
@@ -51,7 +54,8 @@ public record PoolDefinition(
         @JsonInclude(JsonInclude.Include.NON_NULL) Boolean pipeline,
         @JsonInclude(JsonInclude.Include.NON_NULL)
         @JsonSerialize(using = DurationCodec.Writer.class) @JsonDeserialize(using = DurationCodec.Reader.class) Duration hedgeAfter,
-        @JsonInclude(JsonInclude.Include.NON_NULL) Integer hedgeMaxPercent) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) Integer hedgeMaxPercent,
+        @JsonInclude(JsonInclude.Include.NON_NULL) Boolean cancelRunning) {
 
     public static final int MAX_WEIGHT = 1_000_000;
     public static final int MAX_PREFETCH = 64;
@@ -99,6 +103,14 @@ public record PoolDefinition(
         }
     }
 
+    /** Without cancelRunning (a cancelled request that has started runs to its end). */
+    public PoolDefinition(String name, String version, List<String> command, Integer instances, Duration timeout, Integer attempts,
+                          Integer maxRssMb, Integer maxRequests, Map<String, String> env, List<String> inheritEnv, Integer weight,
+                          Integer prefetch, Boolean pipeline, Duration hedgeAfter, Integer hedgeMaxPercent) {
+        this(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline,
+                hedgeAfter, hedgeMaxPercent, null);
+    }
+
     /** Without hedging defaults (no pool-wide hedge; 10 % cap). */
     public PoolDefinition(String name, String version, List<String> command, Integer instances, Duration timeout, Integer attempts,
                           Integer maxRssMb, Integer maxRequests, Map<String, String> env, List<String> inheritEnv, Integer weight,
@@ -135,6 +147,11 @@ public record PoolDefinition(
         return Boolean.TRUE.equals(pipeline);
     }
 
+    /** Whether a cancelled request that has started is stopped (its instance killed and restarted): {@code cancelRunning}. */
+    public boolean cancelsRunning() {
+        return Boolean.TRUE.equals(cancelRunning);
+    }
+
     /** The share of calls (percent) this pool-version's gateway may hedge: {@code hedgeMaxPercent}, or 10. */
     public int hedgeCapPercent() {
         return hedgeMaxPercent == null ? DEFAULT_HEDGE_MAX_PERCENT : hedgeMaxPercent;
@@ -147,59 +164,63 @@ public record PoolDefinition(
 
     /** {@code name/version} running {@code command}, everything else at its default (one instance, 30 s, 2 attempts). */
     public static PoolDefinition of(String name, String version, List<String> command) {
-        return new PoolDefinition(name, version, command, null, null, null, null, null, null, null, null, null, null, null, null);
+        return new PoolDefinition(name, version, command, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     public PoolDefinition withCommand(List<String> newCommand) {
-        return new PoolDefinition(name, version, newCommand, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
+        return new PoolDefinition(name, version, newCommand, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cancelRunning);
     }
 
     public PoolDefinition withInstances(int newInstances) {
-        return new PoolDefinition(name, version, command, newInstances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
+        return new PoolDefinition(name, version, command, newInstances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cancelRunning);
     }
 
     public PoolDefinition withTimeout(Duration newTimeout) {
-        return new PoolDefinition(name, version, command, instances, newTimeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
+        return new PoolDefinition(name, version, command, instances, newTimeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cancelRunning);
     }
 
     public PoolDefinition withAttempts(int newAttempts) {
-        return new PoolDefinition(name, version, command, instances, timeout, newAttempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
+        return new PoolDefinition(name, version, command, instances, timeout, newAttempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cancelRunning);
     }
 
     public PoolDefinition withMaxRssMb(Integer newMaxRssMb) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, newMaxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, newMaxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cancelRunning);
     }
 
     public PoolDefinition withMaxRequests(Integer newMaxRequests) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, newMaxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, newMaxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cancelRunning);
     }
 
     public PoolDefinition withEnv(Map<String, String> newEnv) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, newEnv, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, newEnv, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cancelRunning);
     }
 
     public PoolDefinition withInheritEnv(List<String> newInheritEnv) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, newInheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, newInheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cancelRunning);
     }
 
     public PoolDefinition withPrefetch(Integer newPrefetch) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, newPrefetch, pipeline, hedgeAfter, hedgeMaxPercent);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, newPrefetch, pipeline, hedgeAfter, hedgeMaxPercent, cancelRunning);
     }
 
     public PoolDefinition withPipeline(boolean newPipeline) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, newPipeline, hedgeAfter, hedgeMaxPercent);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, newPipeline, hedgeAfter, hedgeMaxPercent, cancelRunning);
     }
 
     public PoolDefinition withWeight(Integer newWeight) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, newWeight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, newWeight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cancelRunning);
     }
 
     public PoolDefinition withVersion(String newVersion) {
-        return new PoolDefinition(name, newVersion, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
+        return new PoolDefinition(name, newVersion, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cancelRunning);
     }
 
     public PoolDefinition withHedge(Duration newHedgeAfter, Integer newHedgeMaxPercent) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, newHedgeAfter, newHedgeMaxPercent);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, newHedgeAfter, newHedgeMaxPercent, cancelRunning);
+    }
+
+    public PoolDefinition withCancelRunning(boolean newCancelRunning) {
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, newCancelRunning);
     }
 
     public String key() {

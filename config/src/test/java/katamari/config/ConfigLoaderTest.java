@@ -174,6 +174,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void cancel_running_is_off_by_default_and_must_be_a_boolean() throws IOException {
+        KatamariConfig c = new ConfigLoader(Map.of()).read(yaml(
+                "pools:\n  - {name: e, version: v1, command: [x], cancelRunning: true}\n  - {name: e, version: v2, command: [x]}\n"));
+        assertTrue(c.pool("e", "v1").orElseThrow().cancelsRunning());
+        assertFalse(c.pool("e", "v2").orElseThrow().cancelsRunning());
+        Path f = yaml("pools:\n  - {name: e, version: v1, command: [x], cancelRunning: sometimes}\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> new ConfigLoader(Map.of()).read(f));
+        assertTrue(e.getMessage().contains("cancelRunning"), e.getMessage());
+    }
+
+    @Test
     void the_shipped_dev_config_loads() {
         Path dev = Path.of("..", "etc", "katamari-dev.yaml");
         KatamariConfig c = new ConfigLoader(Map.of("KATAMARI_HOME", "/k")).read(dev);

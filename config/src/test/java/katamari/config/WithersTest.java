@@ -1,6 +1,7 @@
 package katamari.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,9 +28,12 @@ class WithersTest {
     void each_pool_wither_sets_its_field_and_keeps_the_rest() {
         PoolDefinition p = PoolDefinition.of("echo", "v1", CAT).withInstances(3).withTimeout(Duration.ofSeconds(5)).withAttempts(1)
                 .withMaxRssMb(200).withMaxRequests(50).withEnv(Map.of("A", "b")).withInheritEnv(List.of()).withPrefetch(4)
-                .withPipeline(true).withWeight(7).withCommand(List.of("/bin/sh")).withVersion("v2");
+                .withPipeline(true).withWeight(7).withCommand(List.of("/bin/sh")).withVersion("v2")
+                .withHedge(Duration.ofSeconds(1), 20).withCancelRunning(true);
         assertEquals(new PoolDefinition("echo", "v2", List.of("/bin/sh"), 3, Duration.ofSeconds(5), 1, 200, 50, Map.of("A", "b"),
-                List.of(), 7, 4, true), p);
+                List.of(), 7, 4, true, Duration.ofSeconds(1), 20, true), p);
+        assertTrue(p.cancelsRunning());
+        assertFalse(PoolDefinition.of("echo", "v1", CAT).cancelsRunning(), "cancelRunning is off by default");
     }
 
     @Test

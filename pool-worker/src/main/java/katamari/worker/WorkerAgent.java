@@ -14,6 +14,8 @@ import katamari.config.KatamariConfig;
 import katamari.config.PoolDefinition;
 import katamari.client.KatamariClient;
 import katamari.topics.TopicNames;
+import katamari.worker.cancel.CancelWatch;
+import katamari.worker.cancel.Cancels;
 import katamari.worker.intake.InstanceSlot;
 import katamari.worker.intake.NestedCallClient;
 import katamari.worker.intake.PoolIntake;
@@ -32,7 +34,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>What runs is decided by {@link #reconcile}: the configured pools at {@link #start()}, later the master's
  * placement. Lifecycle: NEW → {@link #start()} → STARTED → {@link #close()} → CLOSED; close is idempotent and
- * drains: slots stop taking records, finish the one in hand, and stop their instances gracefully.
+ * drains: slots stop taking records, finish the one in hand, and stop their instances gracefully. It follows the
+ * cancel topic ({@link CancelWatch}) for all its pool-versions at once.
  */
 public final class WorkerAgent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerAgent.class);
@@ -52,6 +55,8 @@ public final class WorkerAgent implements AutoCloseable {
     private final Map<String, PoolIntake> intakes = new LinkedHashMap<>();
     private final List<InstanceSlot> retiring = new ArrayList<>();
     private final List<PoolIntake> retiringIntakes = new ArrayList<>();
+    private final Cancels cancels = new Cancels();
+    private CancelWatch cancelWatch;
     private ReplySender replies;
     private KatamariClient nestedClient;
     private NestedCallClient nested;
@@ -96,6 +101,8 @@ public final class WorkerAgent implements AutoCloseable {
             throw new IllegalStateException("worker agent cannot be started more than once (state " + state.get() + ")");
         }
         replies = new ReplySender(config.kafka(), config.worker().replyTimeout());
+        cancelWatch = new CancelWatch(config.kafka(), workerId, cancels);
+        cancelWatch.start();
         nestedClient = new KatamariClient(config.kafka(), TopicNames.replies(workerId));
         nestedClient.start();
         nested = new NestedCallClient(nestedClient, pool -> nestedRoutes.apply(pool));
@@ -136,6 +143,8 @@ public final class WorkerAgent implements AutoCloseable {
             }
         }
         refused.clear();
+        // a cancel is remembered as long as a request of these pool-versions may wait (Cancels.rememberFor)
+        cancels.rememberFor(byKey.values().stream().map(PoolDefinition::timeout).max(Duration::compareTo).orElse(Duration.ZERO));
         for (PoolDefinition pool : byKey.values()) {
             String why = policy.refusal(pool.command());
             if (why != null) {
@@ -160,7 +169,8 @@ public final class WorkerAgent implements AutoCloseable {
         return b != null && a.command().equals(b.command()) && a.timeout().equals(b.timeout()) && a.attempts() == b.attempts()
                 && a.env().equals(b.env()) && a.inheritEnv().equals(b.inheritEnv())
                 && java.util.Objects.equals(a.maxRssMb(), b.maxRssMb()) && java.util.Objects.equals(a.maxRequests(), b.maxRequests())
-                && a.prefetchPerInstance() == b.prefetchPerInstance() && a.pipelines() == b.pipelines();
+                && a.prefetchPerInstance() == b.prefetchPerInstance() && a.pipelines() == b.pipelines()
+                && a.cancelsRunning() == b.cancelsRunning();
     }
 
     private void resize(String key, int count) {
@@ -173,7 +183,7 @@ public final class WorkerAgent implements AutoCloseable {
         PoolDefinition pool = running.get(key);
         while (list.size() < count) {
             String instanceId = workerId + "-" + pool.name() + "-" + pool.version() + "-" + nextIndex++;
-            InstanceSlot slot = new InstanceSlot(pool, config.worker(), intakes.get(key), instanceId, replies, orphans, nested);
+            InstanceSlot slot = new InstanceSlot(pool, config.worker(), intakes.get(key), instanceId, replies, cancels, orphans, nested);
             list.add(slot);
             Thread t = new Thread(slot, "slot-" + instanceId);
             t.setDaemon(true);
@@ -210,20 +220,34 @@ public final class WorkerAgent implements AutoCloseable {
         return out;
     }
 
+    /** Records a cancel took effect on, per pool-version key and stage (not started, or running), since the agent started. */
+    public Map<String, Map<Cancels.Stage, Long>> cancelled() {
+        return cancels.counts();
+    }
+
+    /** Cancel records this agent has read, for any request (here or elsewhere). */
+    public long cancelsHeard() {
+        return cancels.heard();
+    }
+
     /** Pool-versions this agent refused to run, with the reason. */
     public synchronized Map<String, String> refused() {
         return Map.copyOf(refused);
     }
 
-    /** Waits until every current slot's first instance said hello; false on timeout or if any failed to launch. */
+    /**
+     * Waits until every current slot's first instance said hello and the agent hears every cancel from now on; false
+     * on timeout or if any failed to launch.
+     */
     public boolean awaitInstances(Duration timeout) {
         List<CompletableFuture<Void>> launches;
         synchronized (this) {
             launches = slots.values().stream().flatMap(List::stream).map(InstanceSlot::firstLaunch).toList();
         }
+        long until = System.nanoTime() + timeout.toNanos();
         try {
             CompletableFuture.allOf(launches.toArray(CompletableFuture[]::new)).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            return true;
+            return cancelWatch.awaitReady(Duration.ofNanos(Math.max(0, until - System.nanoTime())));
         } catch (Exception e) {
             return false;
         }
@@ -272,6 +296,9 @@ public final class WorkerAgent implements AutoCloseable {
         // a start that failed half-way (its reply topic could not be made) left the later parts unmade
         if (watch != null) {
             watch.shutdownNow();
+        }
+        if (cancelWatch != null) {
+            cancelWatch.close();
         }
         if (nestedClient != null) {
             nestedClient.close();

@@ -15,6 +15,15 @@ public enum ErrorCode {
     URI_TOO_LONG("uri_too_long", 414),
     /** the gateway's HTTP server refused the request before reading it: its headers are over the header limit */
     HEADERS_TOO_LARGE("headers_too_large", 431),
+    /** gateway only: {@code DELETE /requests/{id}} named an id that is not pending at this gateway for this caller */
+    NOT_FOUND("not_found", 404),
+    /** gateway only: a {@code Katamari-Id} request header named an id that a pending call already has */
+    DUPLICATE_ID("duplicate_id", 409),
+    /**
+     * the call was cancelled before it was answered ({@code DELETE /requests/{id}}, or its HTTP client left); 499 as
+     * nginx and gRPC's HTTP mapping use for "the client closed the request"
+     */
+    CANCELLED("cancelled", 499),
     OVERLOADED("overloaded", 503),
     HANDLER_ERROR("handler_error", 500),
     INSTANCE_CRASHED("instance_crashed", 502),

@@ -80,6 +80,20 @@ public final class KafkaRecords {
         }
     }
 
+    /** A cancel of the request {@code id} ({@link TopicNames#CANCELS}): the id is the key, there is no value. */
+    public static ProducerRecord<byte[], byte[]> cancelRecord(String id) {
+        if (id == null || id.isEmpty()) {
+            throw new IllegalArgumentException("a cancel needs the request's id");
+        }
+        return new ProducerRecord<>(TopicNames.CANCELS, id.getBytes(StandardCharsets.UTF_8), null);
+    }
+
+    /** The request id a record of {@link TopicNames#CANCELS} cancels, or null when its key is absent or empty. */
+    public static String cancelledId(ConsumerRecord<byte[], byte[]> record) {
+        byte[] key = record.key();
+        return key == null || key.length == 0 ? null : new String(key, StandardCharsets.UTF_8);
+    }
+
     /** The headers of a reply record (DESIGN.md "Reply record"); a null value is written empty. */
     public static List<Header> replyHeaders(String id, String pool, String version, String instance) {
         return List.of(header(HeaderNames.ID, id), header(HeaderNames.POOL, pool),

@@ -23,8 +23,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Creates what a pool-version needs in Kafka: its request and dead-letter topics, and its share group's configs.
- * Idempotent: existing topics are left as they are, group configs are (re)set.
+ * Creates what a pool-version needs in Kafka: its request and dead-letter topics, and its share group's configs; and,
+ * with the first of them, the cluster's one cancel topic. Idempotent: existing topics are left as they are, group
+ * configs are (re)set.
  */
 public final class TopicProvisioner implements Topics, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TopicProvisioner.class);
@@ -34,6 +35,8 @@ public final class TopicProvisioner implements Topics, AutoCloseable {
      */
     static final long MIN_LOCK_MS = 1_000;
     static final long MAX_LOCK_MS = 60_000;
+    /** Agents read the cancel topic from its end and a cancel matters for a request's life at most: an hour is plenty. */
+    static final String CANCEL_RETENTION_MS = "3600000";
 
     private final Admin admin;
     private final KafkaSettings kafka;
@@ -55,6 +58,9 @@ public final class TopicProvisioner implements Topics, AutoCloseable {
                     .configs(kafka.topicConfigs()));
             topics.add(new NewTopic(TopicNames.dead(p.name(), p.version()), 1, kafka.replicationFactor()).configs(kafka.topicConfigs()));
         }
+        Map<String, String> cancelConfigs = new HashMap<>(kafka.topicConfigs());
+        cancelConfigs.put("retention.ms", CANCEL_RETENTION_MS);
+        topics.add(new NewTopic(TopicNames.cancels(), 1, kafka.replicationFactor()).configs(cancelConfigs));
         CreateTopicsResult created = admin.createTopics(topics);
         created.values().forEach((name, future) -> await(future, name, true));
         Map<ConfigResource, Collection<AlterConfigOp>> groupConfigs = new HashMap<>();

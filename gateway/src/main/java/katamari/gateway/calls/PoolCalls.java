@@ -41,6 +41,7 @@ public final class PoolCalls {
     private final Backpressure backpressure;
     private final GatewayStats stats;
     private final Map<String, HedgeBudget> budgets = new ConcurrentHashMap<>();
+    private final Cancellations cancellations;
 
     /**
      * Calls and hedges of one pool-version at this gateway since it started: a hedge may go out while hedges stay
@@ -68,9 +69,18 @@ public final class PoolCalls {
         this.client = client;
         this.backpressure = backpressure;
         this.stats = stats;
+        this.cancellations = new Cancellations(client, stats);
     }
 
-    /** @throws GatewayException {@code forbidden}, {@code pool_not_found} or {@code overloaded}; nothing was published */
+    /** The calls pending at this gateway, and how to cancel one. */
+    public Cancellations cancellations() {
+        return cancellations;
+    }
+
+    /**
+     * @throws GatewayException {@code forbidden}, {@code pool_not_found}, {@code overloaded} or {@code duplicate_id} (a
+     *                          call with {@code id} is pending); nothing was published
+     */
     public Call call(ApiClient who, Target target, String id, Request request, long deadlineMillis) {
         return call(who, target, id, request, deadlineMillis, null);
     }
@@ -91,7 +101,7 @@ public final class PoolCalls {
                 () -> budget.tryHedge(pool.hedgeCapPercent()), () -> stats.hedgeSent(pool.name(), pool.version()));
         CompletableFuture<Answer> answer;
         try {
-            answer = client.call(pool.name(), pool.version(), id, request, deadlineMillis, target.pin(), hedge);
+            answer = cancellations.track(id, who, pool, () -> client.call(pool.name(), pool.version(), id, request, deadlineMillis, target.pin(), hedge));
         } catch (RuntimeException e) {
             permit.release();
             throw e;
@@ -101,6 +111,9 @@ public final class PoolCalls {
             Answer named = named(a, pool);
             if (named.hedging() == Answer.Hedging.SENT_HEDGE_WON) {
                 stats.hedgeWon(pool.name(), pool.version());
+            }
+            if (named.hedging() == Answer.Hedging.SENT_HEDGE_WON || named.hedging() == Answer.Hedging.SENT_FIRST_WON) {
+                stats.cancelled(pool.name(), pool.version(), Cancellations.HEDGE_LOST); // KatamariClient cancelled the loser
             }
             stats.answered(pool.name(), pool.version(), named.reply().isError() ? named.reply().error().code() : null, System.nanoTime() - start);
             return named;

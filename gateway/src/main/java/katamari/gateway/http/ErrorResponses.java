@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import katamari.client.Answer;
 import katamari.config.LogKeys;
 import katamari.gateway.GatewayException;
@@ -23,7 +24,7 @@ import org.slf4j.MDC;
  * JSON-RPC 2.0 error codes for the same Katamari codes. Every response carries the request id ({@value #ID_HEADER}).
  *
  * <p>JSON-RPC codes: -32700 the body is not JSON; -32600 not a valid request object, or the HTTP request as a whole
- * was refused (no key, too large, past a limit); -32601 {@code pool_not_found}, {@code method_not_found}; -32602
+ * was refused (no key, too large, past a limit), {@code duplicate_id}; -32601 {@code pool_not_found}, {@code method_not_found}; -32602
  * {@code bad_request} (argument names); -32603 everything else. {@code error.data} holds Katamari's error.
  */
 final class ErrorResponses {
@@ -41,9 +42,25 @@ final class ErrorResponses {
 
     private ErrorResponses() {}
 
-    /** Gives the request its id, on every response (unknown routes included). */
+    /**
+     * What a caller may name its request ({@value #ID_HEADER} request header): letters, digits, '_' and '-', so that the
+     * gateway's own derived ids ({@code <id>.hedge}, a batch's {@code <id>-<n>}) can never be another caller's.
+     */
+    private static final Pattern NAMED_ID = Pattern.compile("[A-Za-z0-9_-]{1,100}");
+
+    /**
+     * Gives the request its id, on every response (unknown routes included): the caller's own ({@value #ID_HEADER}
+     * request header), or a fresh one. @throws GatewayException bad_request for a named id that is not 1-100 of
+     * A-Z a-z 0-9 '_' '-' (the refusal then carries a fresh id)
+     */
     static void assignId(Context ctx) {
-        String id = UUID.randomUUID().toString();
+        String named = ctx.header(ID_HEADER);
+        if (named != null && !NAMED_ID.matcher(named).matches()) {
+            String shown = named.length() > 100 ? named.substring(0, 100) + "..." : named;
+            throw new GatewayException(ErrorCode.BAD_REQUEST, ID_HEADER + " must be 1-100 characters of A-Z, a-z, 0-9, '_' and '-', was '"
+                    + shown + "' (" + named.length() + " characters)");
+        }
+        String id = named != null ? named : UUID.randomUUID().toString();
         ctx.attribute(ID_HEADER, id);
         ctx.header(ID_HEADER, id);
         MDC.put(LogKeys.REQUEST_ID, id); // for what this thread logs about the request (JSON logs); see forgetId
@@ -156,6 +173,7 @@ final class ErrorResponses {
         return switch (code) {
             case POOL_NOT_FOUND, METHOD_NOT_FOUND -> METHOD_NOT_FOUND;
             case BAD_REQUEST -> INVALID_PARAMS;
+            case DUPLICATE_ID -> INVALID_REQUEST; // the request as a whole is refused: its Katamari-Id is taken
             default -> INTERNAL_ERROR;
         };
     }

@@ -15,8 +15,9 @@ import katamari.gateway.stats.GatewayStats;
 
 /**
  * The gateway's HTTP server: pool routes, JSON-RPC, stats and metrics, health, and its own OpenAPI description
- * ({@code GET /openapi.json}, a hand-written resource that a test compares with {@link #routes}). Every response
- * carries the request id; every refusal goes through {@link ErrorResponses}.
+ * ({@code GET /openapi.json}, a hand-written resource that a test compares with {@link #routes}), and cancels
+ * ({@code DELETE /requests/{id}}; a call whose HTTP client leaves is cancelled too, {@link Disconnects}). Every
+ * response carries the request id; every refusal goes through {@link ErrorResponses}.
  */
 public final class HttpFaceplate {
     static final String OPENAPI_RESOURCE = "/katamari/gateway/openapi.json";
@@ -24,14 +25,16 @@ public final class HttpFaceplate {
     static final int MAX_HEADER_BYTES = 8192;
 
     private final Javalin http;
+    private final Disconnects disconnects = new Disconnects();
 
     public HttpFaceplate(GatewaySettings settings, PoolCalls calls, ApiKeys keys, GatewayStats stats, BooleanSupplier ready) {
         Access access = new Access(keys);
         RequestBodies bodies = new RequestBodies(settings);
         byte[] openapi = openapi();
         Arrivals arrivals = new Arrivals(access, settings.timeout());
-        PoolRoutes pools = new PoolRoutes(calls, arrivals, bodies, ready);
-        RpcRoutes rpc = new RpcRoutes(calls, arrivals, bodies, settings.maxBatch());
+        PoolRoutes pools = new PoolRoutes(calls, arrivals, bodies, ready, disconnects);
+        RpcRoutes rpc = new RpcRoutes(calls, arrivals, bodies, settings.maxBatch(), disconnects);
+        CancelRoutes cancels = new CancelRoutes(calls.cancellations(), access);
         StatsRoutes statsRoutes = new StatsRoutes(stats, access);
         http = Javalin.create(c -> {
             c.http.maxRequestSize = settings.maxBodyBytes();
@@ -42,6 +45,7 @@ public final class HttpFaceplate {
             c.routes.after(ErrorResponses::forgetId);
             pools.register(c);
             rpc.register(c);
+            cancels.register(c);
             statsRoutes.register(c);
             c.routes.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openapi));
             c.routes.exception(GatewayException.class, (e, ctx) -> ErrorResponses.refused(ctx, e));
@@ -51,6 +55,7 @@ public final class HttpFaceplate {
     }
 
     public HttpFaceplate start(String host, int port) {
+        disconnects.start();
         http.start(host, port);
         return this;
     }
@@ -69,6 +74,7 @@ public final class HttpFaceplate {
 
     public void stop() {
         http.stop();
+        disconnects.close();
     }
 
     private static byte[] openapi() {

@@ -18,12 +18,14 @@ final class PoolRoutes {
     private final Arrivals arrivals;
     private final RequestBodies bodies;
     private final BooleanSupplier ready;
+    private final Disconnects disconnects;
 
-    PoolRoutes(PoolCalls calls, Arrivals arrivals, RequestBodies bodies, BooleanSupplier ready) {
+    PoolRoutes(PoolCalls calls, Arrivals arrivals, RequestBodies bodies, BooleanSupplier ready, Disconnects disconnects) {
         this.calls = calls;
         this.arrivals = arrivals;
         this.bodies = bodies;
         this.ready = ready;
+        this.disconnects = disconnects;
     }
 
     void register(JavalinConfig config) {
@@ -37,9 +39,11 @@ final class PoolRoutes {
         Arrivals.Arrival arrival = arrivals.of(ctx);
         String pin = pin(ctx);
         ObjectNode args = args(ctx.bodyAsBytes());
+        String id = ErrorResponses.requestId(ctx);
         PoolCalls.Call call = calls.call(arrival.who(), new PoolCalls.Target(ctx.pathParam("pool"), pin, arrival.routeKey()),
-                ErrorResponses.requestId(ctx), new Request(ctx.pathParam("method"), args), arrival.deadline(), arrival.hedgeMs());
+                id, new Request(ctx.pathParam("method"), args), arrival.deadline(), arrival.hedgeMs());
         ctx.header(ErrorResponses.VERSION_HEADER, call.routed().version());
+        disconnects.watch(ctx, call.answer(), () -> calls.cancellations().abandon(id));
         ctx.future(() -> call.answer().thenAccept(a -> ErrorResponses.write(ctx, a)));
     }
 

@@ -41,12 +41,14 @@ final class RpcRoutes {
     private final Arrivals arrivals;
     private final RequestBodies bodies;
     private final int maxBatch;
+    private final Disconnects disconnects;
 
-    RpcRoutes(PoolCalls calls, Arrivals arrivals, RequestBodies bodies, int maxBatch) {
+    RpcRoutes(PoolCalls calls, Arrivals arrivals, RequestBodies bodies, int maxBatch, Disconnects disconnects) {
         this.calls = calls;
         this.arrivals = arrivals;
         this.bodies = bodies;
         this.maxBatch = maxBatch;
+        this.disconnects = disconnects;
     }
 
     /** A request object's own hedge delay in ms (a Katamari member next to {@code params}; docs/http-api.md). */
@@ -74,6 +76,7 @@ final class RpcRoutes {
         if (!doc.isArray()) {
             CompletableFuture<ObjectNode> answer = one(shared, doc, requestId, version -> ctx.header(ErrorResponses.VERSION_HEADER, version),
                     hedging -> ctx.header(ErrorResponses.HEDGE_HEADER, hedging.wire()));
+            disconnects.watch(ctx, answer, () -> calls.cancellations().abandon(requestId));
             ctx.future(() -> answer.thenAccept(a -> ErrorResponses.rpc(ctx, a)));
             return;
         }
@@ -86,7 +89,14 @@ final class RpcRoutes {
         for (int i = 0; i < doc.size(); i++) {
             answers.add(one(shared, doc.get(i), requestId + "-" + (i + 1), version -> { }, hedging -> { }));
         }
-        ctx.future(() -> CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenAccept(done -> {
+        CompletableFuture<Void> all = CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new));
+        int size = doc.size();
+        disconnects.watch(ctx, all, () -> {
+            for (int i = 1; i <= size; i++) {
+                calls.cancellations().abandon(requestId + "-" + i); // a call answered already, or a notification: nothing happens
+            }
+        });
+        ctx.future(() -> all.thenAccept(done -> {
             ArrayNode out = WireCodec.mapper().createArrayNode();
             answers.stream().map(CompletableFuture::join).filter(a -> a != null).forEach(out::add);
             ErrorResponses.rpc(ctx, out.isEmpty() ? null : out);

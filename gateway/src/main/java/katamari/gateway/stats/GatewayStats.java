@@ -86,6 +86,8 @@ public final class GatewayStats implements AutoCloseable {
         final RateWindow rate = new RateWindow();
         final Counter hedgesSent;
         final Counter hedgesWon;
+        /** Cancels this gateway published, by why (a {@code DELETE}, a client gone, a losing hedge copy). */
+        final Map<String, Counter> cancels = new ConcurrentHashMap<>();
 
         VersionMeters(String pool, String version) {
             this.pool = pool;
@@ -147,6 +149,17 @@ public final class GatewayStats implements AutoCloseable {
     /** A hedge copy answered its call before the first copy did. */
     public void hedgeWon(String pool, String version) {
         meters(pool, version).hedgesWon.increment();
+    }
+
+    /**
+     * A call to {@code pool/version} (or its losing hedge copy) was cancelled by this gateway; {@code why} is one of
+     * {@code deleted}, {@code disconnected}, {@code hedge_lost}.
+     */
+    public void cancelled(String pool, String version, String why) {
+        VersionMeters m = meters(pool, version);
+        m.cancels.computeIfAbsent(why, w -> Counter.builder("katamari.gateway.cancels")
+                .description("cancels published by this gateway, by why: deleted (DELETE /requests/{id}), disconnected (the HTTP client left), hedge_lost (the losing copy of a hedged call)")
+                .tags("pool", pool, "version", version, "why", w).register(registry)).increment();
     }
 
     /** A call the gateway refused after routing it (e.g. {@code overloaded}). */
@@ -216,6 +229,9 @@ public final class GatewayStats implements AutoCloseable {
         v.put("latencyMs", latency);
         v.put("errors", errors);
         v.put("hedges", Map.of("sent", (long) m.hedgesSent.count(), "won", (long) m.hedgesWon.count()));
+        Map<String, Long> cancels = new TreeMap<>();
+        m.cancels.forEach((why, c) -> cancels.put(why, (long) c.count()));
+        v.put("cancels", cancels);
         v.put("pending", backpressure.pending(key));
         v.put("maxPending", backpressure.max());
         if (workers != null) {

@@ -24,6 +24,8 @@ import katamari.topics.MalformedRequestException;
 import katamari.topics.Reply;
 import katamari.topics.Request;
 import katamari.topics.RequestEnvelope;
+import katamari.worker.cancel.Cancels;
+import katamari.worker.cancel.Cancels.Stage;
 import katamari.worker.reply.ReplySender;
 import katamari.worker.supervisor.Instance;
 import katamari.worker.supervisor.InstanceFailure;
@@ -39,7 +41,9 @@ import org.slf4j.LoggerFactory;
  * What a record means and how it is answered: reads its envelope, refuses what cannot run (not a request, past its
  * deadline, an unknown method or arguments), writes its call to the instance, and turns the instance's answer (or
  * its failure, or the deadline) into a reply and an acknowledgement: ACCEPT when answered, RELEASE when the instance
- * died under it (redelivered to any instance), REJECT when its attempts are spent (then dead-lettered).
+ * died under it (redelivered to any instance), REJECT when its attempts are spent (then dead-lettered). A record whose
+ * id was cancelled ({@link Cancels}) is acknowledged ACCEPT without a reply: never written to the instance if it had
+ * not started, its answer dropped if it had (and, with {@code cancelRunning}, its instance killed as at a deadline).
  *
  * <p>Stateless between records, so any thread acting for the slot may use it: the slot's own or the instance's
  * stdout reader ({@link Relay}). Each answer returns the write it started, and a record is acknowledged only once
@@ -60,13 +64,15 @@ final class CallRunner {
     private final WorkerSettings settings;
     private final ReplySender replies;
     private final Supervisor supervisor;
+    private final Cancels cancels;
     private final InstantSource clock;
 
-    CallRunner(PoolDefinition pool, WorkerSettings settings, ReplySender replies, Supervisor supervisor, InstantSource clock) {
+    CallRunner(PoolDefinition pool, WorkerSettings settings, ReplySender replies, Supervisor supervisor, Cancels cancels, InstantSource clock) {
         this.pool = pool;
         this.settings = settings;
         this.replies = replies;
         this.supervisor = supervisor;
+        this.cancels = cancels;
         this.clock = clock;
     }
 
@@ -93,6 +99,10 @@ final class CallRunner {
                 outcome = awaitAnswer(r);
             } catch (RuntimeException e) {
                 outcome = agentFault(r.work(), e);
+            } finally {
+                if (r.stop() != null) {
+                    cancels.finished(r.id(), r.stop());
+                }
             }
             complete(r.work(), outcome);
         } finally {
@@ -114,6 +124,9 @@ final class CallRunner {
             complete(work, new Outcome(AcknowledgeType.ACCEPT, refuse(record, e)));
             return null;
         }
+        if (cancels.isCancelled(envelope.id())) {
+            return skipped(work, envelope.id(), Stage.WAITING);
+        }
         long deadline = envelope.deadlineOr(poolDeadline(record));
         Request request = envelope.request();
         KatamariError early = clock.millis() >= deadline
@@ -127,7 +140,37 @@ final class CallRunner {
         CompletableFuture<ChassisMessage> answer = i.call(new Call(callId, request.method(), request.args(), deadline));
         supervisor.served();
         int delivery = record.deliveryCount().map(Short::intValue).orElse(1);
-        return new RunningCall(work, envelope.id(), envelope.replyTo(), callId, deadline, delivery, i, answer);
+        Runnable stop = null;
+        if (pool.cancelsRunning() && envelope.id() != null) {
+            stop = () -> stop(i, callId);
+            cancels.whileRunning(envelope.id(), stop); // after the call is written: a cancel heard meanwhile stops it at once
+        }
+        return new RunningCall(work, envelope.id(), envelope.replyTo(), callId, deadline, delivery, i, answer, stop);
+    }
+
+    /** Its caller cancelled it: acknowledged and counted, and no reply (the canceller has answered its caller itself). */
+    private RunningCall skipped(Work work, String id, Stage stage) {
+        cancels.counted(pool.key(), stage);
+        LOG.debug("request {} of {} was cancelled; acknowledged without running it", id, pool.key());
+        complete(work, Outcome.of(AcknowledgeType.ACCEPT));
+        return null;
+    }
+
+    /**
+     * cancelRunning: kills the instance if it still works on {@code callId} (not one written ahead of it, which would
+     * kill the call in front). On a thread of its own, since the kill waits out the grace period; the slot then
+     * finishes the call as cancelled and replaces the instance, as after a deadline.
+     */
+    private void stop(Instance i, String callId) {
+        if (!i.runs(callId)) {
+            return; // answered meanwhile, or written ahead: its answer is dropped when it comes
+        }
+        LOG.info("request {} of {} was cancelled while instance {} ran it; stopping the instance (cancelRunning)", callId, pool.key(),
+                supervisor.instanceId());
+        Thread killer = new Thread(() -> i.kill(settings.killGrace(), Reason.KILLED, "its request " + callId + " was cancelled"),
+                "cancel-" + supervisor.instanceId());
+        killer.setDaemon(true);
+        killer.start();
     }
 
     /** A record that is not a request: answered {@code bad_request} where the caller can be reached, else dead-lettered or logged. */
@@ -148,6 +191,11 @@ final class CallRunner {
         Instance i = r.instance();
         try {
             ChassisMessage message = r.answer().get(Math.max(1, r.deadline() - clock.millis()), TimeUnit.MILLISECONDS);
+            if (cancels.isCancelled(r.id())) {
+                cancels.counted(pool.key(), Stage.RUNNING); // it ran to its end; nobody wants the answer
+                supervisor.recycleIfDue(i);
+                return Outcome.of(AcknowledgeType.ACCEPT);
+            }
             CompletableFuture<Void> written = answer(record, r.id(), r.replyTo(), r.deadline(),
                     message instanceof Result res ? res.result() : ((Failure) message).error());
             supervisor.recycleIfDue(i);
@@ -161,6 +209,10 @@ final class CallRunner {
             i.kill(settings.killGrace(), Reason.KILLED, "still busy at the request's deadline");
             return new Outcome(AcknowledgeType.ACCEPT, written);
         } catch (ExecutionException e) {
+            if (cancels.isCancelled(r.id())) {
+                cancels.counted(pool.key(), Stage.RUNNING); // killed for its cancel (or died anyway): not tried again
+                return Outcome.of(AcknowledgeType.ACCEPT);
+            }
             return failed(r, e.getCause() instanceof InstanceFailure x ? x
                     : new InstanceFailure(Reason.CRASHED, String.valueOf(e.getCause()), i.stderrTail()));
         } catch (InterruptedException e) {

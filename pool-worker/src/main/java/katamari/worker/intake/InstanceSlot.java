@@ -11,6 +11,7 @@ import katamari.config.PoolDefinition;
 import katamari.config.WorkerSettings;
 import katamari.worker.InstanceStatus;
 import katamari.worker.InstanceStatus.State;
+import katamari.worker.cancel.Cancels;
 import katamari.worker.reply.ReplySender;
 import katamari.worker.supervisor.Instance;
 import katamari.worker.supervisor.NestedCalls;
@@ -48,19 +49,19 @@ public final class InstanceSlot implements Runnable {
     private double callNanos;
 
     public InstanceSlot(PoolDefinition pool, WorkerSettings settings, PoolIntake intake, String instanceId,
-                        ReplySender replies, OrphanGuard orphans, NestedCalls nested) {
+                        ReplySender replies, Cancels cancels, OrphanGuard orphans, NestedCalls nested) {
         this(pool, settings, intake, new Supervisor(pool, settings, instanceId, orphans, nested, ProcessLauncher.system()),
-                replies, InstantSource.system());
+                replies, cancels, InstantSource.system());
     }
 
     /** @param clock the wall clock that deadlines are read against */
     InstanceSlot(PoolDefinition pool, WorkerSettings settings, PoolIntake intake, Supervisor supervisor, ReplySender replies,
-                 InstantSource clock) {
+                 Cancels cancels, InstantSource clock) {
         this.pool = pool;
         this.intake = intake;
         this.clock = clock;
         this.supervisor = supervisor;
-        this.calls = new CallRunner(pool, settings, replies, supervisor, clock);
+        this.calls = new CallRunner(pool, settings, replies, supervisor, cancels, clock);
         this.relay = new Relay(intake, calls, supervisor, clock);
     }
 

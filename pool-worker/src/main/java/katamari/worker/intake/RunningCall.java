@@ -12,6 +12,7 @@ import katamari.worker.supervisor.Instance;
  * @param callId   the call's id on the instance's stdin (the correlation id when there is one)
  * @param deadline epoch ms: the request's own, or the record's time plus the pool's timeout
  * @param delivery which delivery of the record this is (1 for the first), against the pool's {@code attempts}
+ * @param stop     what a cancel of {@code id} runs to stop it (a pool with {@code cancelRunning}), or null
  */
 record RunningCall(Work work, String id, String replyTo, String callId, long deadline, int delivery, Instance instance,
-                   CompletableFuture<ChassisMessage> answer) {}
+                   CompletableFuture<ChassisMessage> answer, Runnable stop) {}

@@ -20,7 +20,8 @@ import katamari.worker.WorkerAgent;
 
 /**
  * {@code GET /metrics} of a worker agent, in Prometheus format: its instances by pool, version and state, their
- * restarts and degraded slots, its intakes' health and feeder restarts, and the agent's JVM; and {@code GET /readyz}
+ * restarts and degraded slots, its intakes' health and feeder restarts, the records cancels kept from running or
+ * from being answered, and the agent's JVM; and {@code GET /readyz}
  * (200, or 503 with why while some pool-version cannot be fed). The worker has no other HTTP surface, so this is the JDK's
  * small HTTP server on its own port, bound to the given host (127.0.0.1 unless configured otherwise).
  */
@@ -32,6 +33,7 @@ public final class WorkerMetrics implements AutoCloseable {
     private final MultiGauge degraded;
     private final MultiGauge intakeHealthy;
     private final MultiGauge intakeRestarts;
+    private final MultiGauge cancelled;
     private HttpServer server;
 
     public WorkerMetrics(WorkerAgent agent) {
@@ -42,6 +44,9 @@ public final class WorkerMetrics implements AutoCloseable {
         this.intakeHealthy = MultiGauge.builder("katamari.worker.intake.healthy")
                 .description("1 while the pool-version's intake can feed its instances, 0 while a feeder is down or failing repeatedly").register(registry);
         this.intakeRestarts = MultiGauge.builder("katamari.worker.intake.restarts").description("feeder restarts after consumer failures, per pool-version").register(registry);
+        this.cancelled = MultiGauge.builder("katamari.worker.cancelled")
+                .description("records acknowledged without a reply because their request was cancelled, by stage: waiting (never run) or running (stopped or answer dropped)")
+                .register(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
     }
@@ -62,6 +67,9 @@ public final class WorkerMetrics implements AutoCloseable {
         intakeHealthy.register(feederRestarts.keySet().stream().map(k -> MultiGauge.Row.of(tags(k), unhealthy.containsKey(k) ? 0 : 1))
                 .collect(Collectors.toList()), true);
         intakeRestarts.register(feederRestarts.entrySet().stream().map(e -> MultiGauge.Row.of(tags(e.getKey()), e.getValue()))
+                .collect(Collectors.toList()), true);
+        cancelled.register(agent.cancelled().entrySet().stream().flatMap(e -> e.getValue().entrySet().stream()
+                .map(s -> MultiGauge.Row.of(tags(e.getKey()).and("stage", s.getKey().name().toLowerCase()), s.getValue())))
                 .collect(Collectors.toList()), true);
         return registry.scrape();
     }

@@ -156,6 +156,12 @@ public final class Instance implements AutoCloseable {
         return exchange(call.id(), call, call.deadline());
     }
 
+    /** Whether the instance is working on the call {@code callId} now (not merely written it ahead of another). */
+    public boolean runs(String callId) {
+        Exchange oldest = inFlight.oldest();
+        return oldest != null && oldest.id().equals(callId);
+    }
+
     public CompletableFuture<ChassisMessage> ping(String id) {
         return exchange(id, new Ping(id), 0);
     }

@@ -9,6 +9,8 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import katamari.config.KafkaSettings;
 import katamari.config.PoolDefinition;
@@ -19,6 +21,7 @@ import katamari.topics.RequestEnvelope;
 import katamari.topics.Request;
 import katamari.topics.TopicNames;
 import katamari.topics.WireCodec;
+import katamari.worker.cancel.Cancels;
 import katamari.worker.reply.ReplySender;
 import katamari.worker.supervisor.FakeChassis;
 import katamari.worker.supervisor.OrphanGuard;
@@ -49,9 +52,14 @@ class InstanceSlotTest {
     private final MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
     private final FakeChassis chassis = new FakeChassis();
     private final OrphanGuard orphans = new OrphanGuard();
-    private final InstanceSlot slot = new InstanceSlot(POOL, WorkerSettings.defaults(), intake,
-            new Supervisor(POOL, WorkerSettings.defaults(), "w1-echo-v1-0", orphans, null, chassis),
-            new ReplySender(producer, Duration.ofSeconds(1)), clock);
+    private final Cancels cancels = new Cancels();
+    private InstanceSlot slot = slotFor(POOL);
+
+    private InstanceSlot slotFor(PoolDefinition pool) {
+        return new InstanceSlot(pool, WorkerSettings.defaults(), intake,
+                new Supervisor(pool, WorkerSettings.defaults(), "w1-echo-v1-0", orphans, null, chassis),
+                new ReplySender(producer, Duration.ofSeconds(1)), cancels, clock);
+    }
 
     @AfterEach
     void stop() throws InterruptedException {
@@ -97,6 +105,55 @@ class InstanceSlotTest {
         assertEquals(List.of("a:\"A\""), replies(), "b is tried again elsewhere, not answered");
         assertFalse(group.acked(b, AcknowledgeType.ACCEPT));
         eventually().until(() -> chassis.started.size() == 2); // the slot replaced its instance
+    }
+
+    @Test
+    void a_cancelled_record_that_waits_is_acknowledged_never_written_to_the_instance_and_not_answered() throws Exception {
+        long a = request("a", T0 + 20_000);
+        long b = request("b", T0 + 20_000);
+        FakeChassis.Proc proc = startAndAwaitCall("a");
+        cancels.cancel("b");
+        proc.reply("a", "\"A\"");
+        eventually().until(() -> group.acked(b, AcknowledgeType.ACCEPT));
+        request("c", T0 + 20_000);
+        String next = CompletableFuture.supplyAsync(() -> readLine(proc)).get(10, TimeUnit.SECONDS);
+        assertTrue(next.contains("\"id\":\"c\""), "after a, the instance was written c, never b: " + next);
+        assertEquals(List.of("a:\"A\""), replies(), "b is answered by no one");
+        assertEquals(1L, cancels.counts().get(POOL.key()).get(Cancels.Stage.WAITING));
+    }
+
+    @Test
+    void a_cancelled_call_that_runs_finishes_and_its_answer_is_dropped_when_the_pool_does_not_cancel_running() throws Exception {
+        long a = request("a", T0 + 20_000);
+        FakeChassis.Proc proc = startAndAwaitCall("a");
+        cancels.cancel("a");
+        proc.reply("a", "\"A\"");
+        eventually().until(() -> group.acked(a, AcknowledgeType.ACCEPT));
+        assertEquals(List.of(), replies());
+        assertTrue(proc.isAlive(), "the instance was let finish, not stopped");
+        assertEquals(1L, cancels.counts().get(POOL.key()).get(Cancels.Stage.RUNNING));
+    }
+
+    @Test
+    void with_cancel_running_a_cancelled_call_stops_its_instance_which_is_replaced_and_nobody_is_answered() throws Exception {
+        slot = slotFor(POOL.withCancelRunning(true));
+        long a = request("a", T0 + 20_000);
+        FakeChassis.Proc proc = startAndAwaitCall("a");
+        cancels.cancel("a");
+        eventually().until(() -> !proc.isAlive());
+        eventually().until(() -> group.acked(a, AcknowledgeType.ACCEPT));
+        assertFalse(group.acked(a, AcknowledgeType.RELEASE), "a cancelled call is not tried again");
+        eventually().until(() -> chassis.started.size() == 2); // replaced, as after a deadline
+        assertEquals(List.of(), replies());
+        assertEquals(1L, cancels.counts().get(POOL.key()).get(Cancels.Stage.RUNNING));
+    }
+
+    private static String readLine(FakeChassis.Proc proc) {
+        try {
+            return proc.read();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private long request(String id, long deadline) {
