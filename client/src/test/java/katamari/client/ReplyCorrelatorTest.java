@@ -68,4 +68,20 @@ class ReplyCorrelatorTest {
             assertEquals(0, timers.getQueue().size(), "its timer left the queue");
         }
     }
+
+    @Test
+    void abandoning_a_call_answers_it_once_and_names_both_ids_it_went_out_under() throws Exception {
+        try (ReplyCorrelator c = new ReplyCorrelator(NOWHERE, "replies", 1, new ScheduledThreadPoolExecutor(1))) {
+            CompletableFuture<Answer> answer = c.expect("call", System.currentTimeMillis() + 60_000);
+            assertTrue(c.alsoExpect("call.hedge", "call"));
+            assertEquals(java.util.List.of(), c.abandon("call.hedge", katamari.topics.KatamariError.of(ErrorCode.CANCELLED, "x")),
+                    "a hedge copy's id does not abandon its call");
+            assertFalse(answer.isDone());
+            assertEquals(java.util.List.of("call", "call.hedge"), c.abandon("call", katamari.topics.KatamariError.of(ErrorCode.CANCELLED, "gone")));
+            assertEquals(ErrorCode.CANCELLED, answer.get().reply().error().knownCode());
+            assertEquals(java.util.List.of(), c.abandon("call", katamari.topics.KatamariError.of(ErrorCode.CANCELLED, "again")),
+                    "an answered call is not abandoned twice: a cancel of a finished id is a no-op");
+            assertFalse(c.expect("call.hedge", System.currentTimeMillis() + 60_000).isDone(), "the copy's id was let go too");
+        }
+    }
 }

@@ -13,6 +13,19 @@ class TopicNamesTest {
         assertEquals("katamari.requests.echo.v1", TopicNames.requests("echo", "v1"));
         assertEquals("katamari.dead.echo.v1", TopicNames.dead("echo", "v1"));
         assertEquals("katamari.replies.gw-1", TopicNames.replies("gw-1"));
+        assertEquals("katamari.cancels", TopicNames.cancels());
+    }
+
+    @Test
+    void a_cancel_record_is_keyed_by_the_request_id_and_read_back_from_the_key() {
+        var record = KafkaRecords.cancelRecord("req-1");
+        assertEquals("katamari.cancels", record.topic());
+        assertEquals(null, record.value());
+        var consumed = new org.apache.kafka.clients.consumer.ConsumerRecord<>("katamari.cancels", 0, 0L, record.key(), record.value());
+        assertEquals("req-1", KafkaRecords.cancelledId(consumed));
+        var keyless = new org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>("katamari.cancels", 0, 1L, null, null);
+        assertEquals(null, KafkaRecords.cancelledId(keyless), "a record without a key cancels nothing");
+        assertThrows(IllegalArgumentException.class, () -> KafkaRecords.cancelRecord(""));
     }
 
     @Test
@@ -42,5 +55,8 @@ class TopicNamesTest {
         assertEquals(503, ErrorCode.OVERLOADED.httpStatus());
         assertEquals(502, ErrorCode.INSTANCE_CRASHED.httpStatus());
         assertEquals(504, ErrorCode.TIMEOUT.httpStatus());
+        assertEquals(404, ErrorCode.NOT_FOUND.httpStatus());
+        assertEquals(409, ErrorCode.DUPLICATE_ID.httpStatus());
+        assertEquals(499, ErrorCode.fromWire("cancelled").orElseThrow().httpStatus());
     }
 }

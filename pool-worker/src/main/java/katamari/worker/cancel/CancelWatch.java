@@ -37,10 +37,12 @@ public final class CancelWatch implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final Cancels cancels;
     private final CountDownLatch positioned = new CountDownLatch(1);
+    private final String workerId;
     private Thread poller;
 
     public CancelWatch(KafkaSettings kafka, String workerId, Cancels cancels) {
         this.cancels = cancels;
+        this.workerId = workerId;
         Properties p = kafka.clientProperties();
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "katamari-cancels-" + workerId);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -54,7 +56,7 @@ public final class CancelWatch implements AutoCloseable {
         if (!state.compareAndSet(State.NEW, State.RUNNING)) {
             throw new IllegalStateException("cancel watch cannot be started more than once (state " + state.get() + ")");
         }
-        poller = new Thread(this::run, "cancel-watch");
+        poller = new Thread(this::run, "cancel-watch-" + workerId);
         poller.setDaemon(true);
         poller.start();
     }

@@ -120,6 +120,8 @@ class InstanceSlotTest {
         assertTrue(next.contains("\"id\":\"c\""), "after a, the instance was written c, never b: " + next);
         assertEquals(List.of("a:\"A\""), replies(), "b is answered by no one");
         assertEquals(1L, cancels.counts().get(POOL.key()).get(Cancels.Stage.WAITING));
+        proc.reply("c", "\"C\""); // the slot stops only once the call in hand is done
+        eventually().until(() -> replies().contains("c:\"C\""));
     }
 
     @Test
