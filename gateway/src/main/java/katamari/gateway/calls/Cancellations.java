@@ -12,6 +12,8 @@ import katamari.gateway.auth.ApiClient;
 import katamari.gateway.stats.GatewayStats;
 import katamari.topics.ErrorCode;
 import katamari.topics.KatamariError;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The calls this gateway has published and not answered, by id, and the two ways to give one up: its caller says so
@@ -20,6 +22,7 @@ import katamari.topics.KatamariError;
  * publishes a cancel for it (and its hedge copy): agents skip what has not started (docs/design.md, "Cancellation").
  */
 public final class Cancellations {
+    private static final Logger LOG = LoggerFactory.getLogger(Cancellations.class);
     public static final String DELETED = "deleted";
     public static final String DISCONNECTED = "disconnected";
     public static final String HEDGE_LOST = "hedge_lost";
@@ -86,6 +89,7 @@ public final class Cancellations {
             return false; // answered between the look-up and now
         }
         stats.cancelled(pool.name(), pool.version(), why);
+        LOG.info("call {} to {} cancelled ({}): {}", id, pool.key(), why, message);
         return true;
     }
 }

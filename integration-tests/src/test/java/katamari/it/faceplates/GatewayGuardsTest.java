@@ -216,6 +216,23 @@ class GatewayGuardsTest {
     }
 
     @Test
+    void only_the_key_that_made_a_call_may_cancel_it() throws Exception {
+        String id = "alices-" + UUID.randomUUID();
+        java.util.concurrent.CompletableFuture<Response> call = Http.postAsync(katamari.url("/pools/echo/sleep"), "{\"ms\": 3000}",
+                as(ALICE, "Katamari-Id", id));
+        String echoVersion = katamari.pool("echo").version();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> Http.get(katamari.url("/stats"), as(ALICE)).body()
+                .path("pools").path("echo").path(echoVersion).path("pending").asInt() == 1);
+        String url = katamari.url("/requests/" + id);
+        assertEquals(401, Http.send("DELETE", url, null).status(), "a cancel needs a key");
+        Response other = Http.send("DELETE", url, null, as(OPS));
+        assertEquals(404, other.status(), "another key's call is not found: " + other.body());
+        assertEquals("not_found", other.errorCode());
+        assertEquals(202, Http.send("DELETE", url, null, as(ALICE)).status());
+        assertEquals("cancelled", call.get(10, java.util.concurrent.TimeUnit.SECONDS).errorCode());
+    }
+
+    @Test
     void the_openapi_description_matches_the_routes_the_server_registers() {
         Response r = Http.get(katamari.url("/openapi.json"));
         assertEquals(200, r.status());
