@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -22,7 +22,13 @@ import katamari.config.PoolDefinition;
 import katamari.it.support.Http;
 import katamari.it.support.Http.Response;
 import katamari.it.support.Katamari;
+import katamari.it.support.KafkaFixture;
+import katamari.topics.TopicNames;
 import katamari.worker.cancel.Cancels.Stage;
+import katamari.worker.metrics.WorkerMetrics;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.AfterAll;
@@ -88,6 +94,31 @@ class CancellationTest {
         assertEquals("not_found", again.errorCode());
         assertTrue(Http.text(Http.get(katamari.url("/metrics"))).lines().anyMatch(l -> l.startsWith("katamari_gateway_cancels_total{")
                 && l.contains("why=\"deleted\"") && l.contains("version=\"" + queue.version() + "\"")), "Prometheus counts cancels");
+        try (WorkerMetrics metrics = new WorkerMetrics(katamari.worker())) {
+            assertTrue(metrics.scrape().lines().anyMatch(l -> l.startsWith("katamari_worker_cancelled{") && l.contains("stage=\"waiting\"")
+                    && l.contains("version=\"" + queue.version() + "\"") && !l.endsWith(" 0.0")), "the agent's metrics count it");
+        }
+    }
+
+    @Test
+    void a_kafka_client_cancels_its_own_request_with_a_record_keyed_by_its_id() throws Exception {
+        long skippedBefore = cancelled(queue, Stage.WAITING);
+        CompletableFuture<Response> blocker = slow("queue", 1500, log("blocker-kafka"));
+        eventually().until(() -> Files.exists(log("blocker-kafka")));
+        String id = "direct-" + UUID.randomUUID();
+        Properties p = new Properties();
+        p.put("bootstrap.servers", KafkaFixture.bootstrapServers());
+        try (KafkaProducer<byte[], byte[]> kafka = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            // what kcat would send: a fire-and-forget request with an id, then its id as the key of a cancel, no value
+            ProducerRecord<byte[], byte[]> request = new ProducerRecord<>(TopicNames.requests(queue.name(), queue.version()), null,
+                    ("{\"method\": \"slow\", \"args\": {\"ms\": 10, \"log\": \"" + log(id) + "\"}}").getBytes(StandardCharsets.UTF_8));
+            request.headers().add("katamari-id", id.getBytes(StandardCharsets.UTF_8));
+            kafka.send(request).get(10, TimeUnit.SECONDS);
+            kafka.send(new ProducerRecord<>("katamari.cancels", id.getBytes(StandardCharsets.UTF_8), new byte[0])).get(10, TimeUnit.SECONDS);
+        }
+        assertEquals(200, blocker.get(10, TimeUnit.SECONDS).status());
+        eventually().until(() -> cancelled(queue, Stage.WAITING) == skippedBefore + 1);
+        assertFalse(Files.exists(log(id)), "the request cancelled through Kafka never ran");
     }
 
     @Test
@@ -112,7 +143,8 @@ class CancellationTest {
     @Test
     void an_http_client_that_leaves_gets_its_queued_call_skipped() throws Exception {
         long skippedBefore = cancelled(queue, Stage.WAITING);
-        CompletableFuture<Response> blocker = slow("queue", 1500, log("blocker-leave"));
+        // 3 s: /stats may take up to 1.5 s on a loaded box (it reads queue depths), and must see both calls pending
+        CompletableFuture<Response> blocker = slow("queue", 3000, log("blocker-leave"));
         eventually().until(() -> Files.exists(log("blocker-leave")));
         String id = "leaves-" + UUID.randomUUID();
         byte[] body = ("{\"ms\": 10, \"log\": \"" + log(id) + "\"}").getBytes(StandardCharsets.UTF_8);
@@ -134,20 +166,18 @@ class CancellationTest {
     @Test
     void a_losing_hedge_copy_that_has_not_started_is_cancelled_and_never_runs() throws Exception {
         long skippedBefore = cancelled(queue, Stage.WAITING);
-        CompletableFuture<Response> blocker = slow("queue", 1500, log("blocker-hedge"));
-        eventually().until(() -> Files.exists(log("blocker-hedge")));
-        // the request topic has one partition, so the instance takes what waits in order: the hedged call, the filler,
-        // then the hedge copy, which the filler's 500 ms keep waiting long enough for the cancel to arrive
+        // the first copy holds the one instance; the filler is queued while it runs, before the copy goes out at 700 ms.
+        // The topic has one partition, so the instance takes them in order: when the first copy wins, the filler's
+        // 500 ms keep the copy waiting long enough for its cancel to arrive
         Path runs = log("hedged");
-        CompletableFuture<Response> hedged = slow("queue", 10, runs, "Katamari-Hedge-Ms", "300");
-        eventually().pollInterval(Duration.ofMillis(5)).until(() -> versionStats(queue).path("pending").asInt() == 2);
+        CompletableFuture<Response> hedged = slow("queue", 1500, runs, "Katamari-Hedge-Ms", "700");
+        eventually().pollInterval(Duration.ofMillis(5)).until(() -> Files.exists(runs));
         CompletableFuture<Response> filler = slow("queue", 500, log("filler"));
 
         Response answer = hedged.get(10, TimeUnit.SECONDS);
         assertEquals(200, answer.status(), answer.body().toString());
         assertEquals("sent-first-won", answer.header("Katamari-Hedge"));
         assertEquals(200, filler.get(10, TimeUnit.SECONDS).status());
-        assertEquals(200, blocker.get(10, TimeUnit.SECONDS).status());
         eventually().until(() -> cancelled(queue, Stage.WAITING) == skippedBefore + 1); // the copy, skipped
         assertEquals(List.of("run"), Files.readAllLines(runs), "the hedged call ran once: its losing copy never did");
         assertTrue(versionStats(queue).path("cancels").path("hedge_lost").asLong() >= 1);
@@ -165,7 +195,7 @@ class CancellationTest {
         assertFalse(Files.exists(log("never")));
 
         String id = "dup-" + UUID.randomUUID();
-        CompletableFuture<Response> first = slow("queue", 800, log(id), "Katamari-Id", id);
+        CompletableFuture<Response> first = slow("queue", 3000, log(id), "Katamari-Id", id); // long enough for /stats to see it
         eventually().until(() -> versionStats(queue).path("pending").asInt() == 1);
         Response second = Http.post(katamari.call("queue", "slow"), "{\"ms\": 1, \"log\": \"" + log("dup2") + "\"}", "Katamari-Id", id);
         assertEquals(409, second.status(), second.body().toString());
