@@ -73,8 +73,12 @@ class CancellationTest {
         String id = "queued-" + UUID.randomUUID();
         CompletableFuture<Response> queued = slow("queue", 10, log(id), "Katamari-Id", id);
         long heardBefore = katamari.worker().cancelsHeard();
-        eventually().until(() -> delete(id).status() == 202); // 404 until the gateway has the call
+        Response[] accepted = new Response[1];
+        eventually().until(() -> (accepted[0] = delete(id)).status() == 202); // 404 until the gateway has the call
         long deleted = System.nanoTime();
+        assertEquals(id, accepted[0].header("Katamari-Id"));
+        assertEquals(id, accepted[0].body().path("id").asText());
+        assertTrue(accepted[0].body().path("cancelled").asBoolean(), accepted[0].body().toString());
         eventually().pollInterval(Duration.ofMillis(1)).until(() -> katamari.worker().cancelsHeard() > heardBefore);
         System.out.printf("a cancel reached the agent %.1f ms after DELETE /requests/{id} answered%n", (System.nanoTime() - deleted) / 1e6);
 
