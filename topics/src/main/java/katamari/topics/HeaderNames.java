@@ -13,6 +13,11 @@ public final class HeaderNames {
     public static final String DEADLINE = "katamari-deadline";
     /** Set by the gateway when the client pinned a version; informational. */
     public static final String VERSION_PIN = "katamari-version-pin";
+    /**
+     * {@code <i>/<n>} on copy i of a gateway's majority request of n copies, whose id is {@code <id>.q<i>}: agents
+     * run the copies of one request on distinct instances where they can (docs/design.md, "Majority requests").
+     */
+    public static final String COPY = "katamari-copy";
 
     public static final String POOL = "katamari-pool";
     public static final String VERSION = "katamari-version";
