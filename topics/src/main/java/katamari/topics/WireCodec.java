@@ -77,7 +77,7 @@ public final class WireCodec {
         if (node.isObject()) {
             ObjectNode sorted = MAPPER.createObjectNode();
             java.util.TreeMap<String, JsonNode> fields = new java.util.TreeMap<>();
-            node.fields().forEachRemaining(f -> fields.put(f.getKey(), f.getValue()));
+            node.properties().forEach(f -> fields.put(f.getKey(), f.getValue()));
             fields.forEach((k, v) -> sorted.set(k, sortedKeys(v)));
             return sorted;
         }
