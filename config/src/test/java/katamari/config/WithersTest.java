@@ -81,4 +81,13 @@ class WithersTest {
                 .withMaxBodyBytes(10).withMaxPending(11).withLimits(12, 13).withMaxBatch(14).withMaxQuorum(7).withOpen(true);
         assertEquals(new GatewaySettings("127.0.0.2", 0, "gw", Duration.ofSeconds(2), 10, 11, 12, 13, 14, 7, Map.of(), true), g);
     }
+
+    @Test
+    void a_quorum_ceiling_must_be_odd_and_positive() {
+        for (int bad : new int[] {0, 4, -1}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GatewaySettings.defaults().withMaxQuorum(bad));
+            assertTrue(e.getMessage().contains("gateway.maxQuorum"), e.getMessage());
+        }
+        assertEquals(GatewaySettings.DEFAULT_MAX_QUORUM, GatewaySettings.defaults().maxQuorum());
+    }
 }

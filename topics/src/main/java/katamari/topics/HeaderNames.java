@@ -4,7 +4,8 @@ package katamari.topics;
 public final class HeaderNames {
     /**
      * Correlation id; required when a reply is wanted. A gateway's hedge copy of a request carries {@code <id>.hedge}
-     * (docs/design.md, "Hedged requests"): to agents it is an ordinary request of its own.
+     * (docs/design.md, "Hedged requests"), and copy i of a majority request {@code <id>.q<i>} (with {@link #COPY}): to
+     * agents each runs as a request of its own (copies of one request go to distinct instances where they can).
      */
     public static final String ID = "katamari-id";
     /** Topic for the reply; absent means fire-and-forget. */
