@@ -65,7 +65,8 @@ final class Quorum {
         Reply r = a.reply();
         if (r.isError() && NOT_ANSWERS.contains(r.error().code())) {
             failed.merge(r.error().code(), 1, Integer::sum);
-            timedOut |= a.pool() == null && ErrorCode.TIMEOUT.wire().equals(r.error().code()); // the client's own deadline
+            // the call's deadline passed (every copy has the same one), at the client or at an agent
+            timedOut |= ErrorCode.TIMEOUT.wire().equals(r.error().code());
         } else {
             Tally t = answers.computeIfAbsent(key(r), k -> new Tally(r));
             if (++t.count >= majority) {

@@ -66,7 +66,7 @@ class QuorumTest {
     }
 
     @Test
-    void copies_that_time_out_at_the_client_make_it_a_timeout_not_no_quorum() {
+    void copies_that_time_out_make_it_a_timeout_not_no_quorum() {
         Quorum q = new Quorum("c", 3);
         assertNull(q.add(result(1, "1")));
         assertNull(q.add(clientTimeout(2)));
