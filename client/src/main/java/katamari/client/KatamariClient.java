@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import katamari.config.KafkaSettings;
 import katamari.topics.ErrorCode;
+import katamari.topics.HeaderNames;
 import katamari.topics.KafkaRecords;
 import katamari.topics.KatamariError;
 import katamari.topics.Reply;
@@ -45,6 +46,11 @@ public final class KatamariClient implements AutoCloseable {
     private final String replyTopic;
     private ReplyCorrelator correlator;
     private KafkaProducer<byte[], byte[]> producer;
+    /** A majority request not decided yet: its answer and its copies' ids, for {@link #cancel}. */
+    private record QuorumCall(CompletableFuture<Answer> decided, List<String> ids) {}
+
+    /** Majority requests not decided yet, by their caller's id. */
+    private final Map<String, QuorumCall> quorums = new java.util.concurrent.ConcurrentHashMap<>();
     /** Fires hedge copies; a cancelled timer (the call was answered) leaves the queue at once. */
     private final ScheduledThreadPoolExecutor hedgeTimers = hedgeTimers();
 
@@ -181,16 +187,76 @@ public final class KatamariClient implements AutoCloseable {
         });
     }
 
+    /** The correlation id of copy {@code i} (1-based) of a majority request. */
+    public static String copyId(String id, int i) {
+        return id + ".q" + i;
+    }
+
+    /**
+     * A majority request: publishes {@code copies} copies of the request at once, copy i under {@link #copyId} with
+     * header {@code katamari-copy: i/copies} (agents run the copies on distinct instances where they can), and
+     * answers as soon as a majority of them gave equal answers, or no majority is possible any more ({@code
+     * no_quorum}, or {@code timeout} at the deadline; {@link Quorum}). Copies answering after that are dropped as
+     * late. The answer's reply carries {@code id}; {@link Answer#quorum()} says how many agreed.
+     */
+    public CompletableFuture<Answer> quorum(String pool, String version, String id, Request request, long deadlineMillis, String pin, int copies) {
+        Quorum tally = new Quorum(id, copies);
+        CompletableFuture<Answer> decided = new CompletableFuture<>();
+        List<String> ids = java.util.stream.IntStream.rangeClosed(1, copies).mapToObj(i -> copyId(id, i)).toList();
+        quorums.put(id, new QuorumCall(decided, ids)); // before any copy can answer: cancel() finds it from now on
+        decided.whenComplete((a, e) -> quorums.remove(id));
+        for (String copy : ids) {
+            correlator.expect(copy, deadlineMillis).thenAccept(a -> {
+                Answer d = tally.add(a);
+                if (d != null && decided.complete(d)) {
+                    dropAndCancel(ids); // the rest are late now: their replies are dropped, and those not started never run
+                }
+            });
+        }
+        for (int i = 1; i <= copies; i++) {
+            String copy = ids.get(i - 1);
+            ProducerRecord<byte[], byte[]> record = requestRecord(pool, version, copy, request, deadlineMillis, pin, replyTopic);
+            record.headers().add(HeaderNames.COPY, (i + "/" + copies).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            try {
+                producer.send(record, (metadata, error) -> {
+                    if (error != null) {
+                        refused(copy, pool, version, error);
+                    }
+                });
+            } catch (RuntimeException e) {
+                refused(copy, pool, version, e);
+            }
+        }
+        return decided;
+    }
+
     /**
      * Gives up on the pending call {@code id}: its answer completes now with {@code why} (a {@code cancelled} error),
-     * and a cancel goes to {@link TopicNames#CANCELS} for it and for its hedge copy, so that agents skip whichever
-     * has not started (docs/design.md, "Cancellation"). @return false when {@code id} was not pending (unknown, or
+     * and a cancel goes to {@link TopicNames#CANCELS} for it and for its hedge copy (or for a majority request's copies
+     * that have not answered), so that agents skip whichever has not started (docs/design.md, "Cancellation"). @return false when {@code id} was not pending (unknown, or
      * answered already): then nothing is published
      */
     public boolean cancel(String id, KatamariError why) {
+        QuorumCall q = quorums.remove(id);
+        if (q != null) {
+            if (!q.decided().complete(new Answer(Reply.failure(id, why), null, null))) {
+                return false; // decided just now
+            }
+            dropAndCancel(q.ids());
+            return true;
+        }
         List<String> ids = correlator.abandon(id, why);
         ids.forEach(this::publishCancel);
         return !ids.isEmpty();
+    }
+
+    /** The copies of a majority request that have not answered: forgotten here, and cancelled for the agents. */
+    private void dropAndCancel(List<String> copyIds) {
+        for (String copy : copyIds) {
+            if (correlator.drop(copy)) {
+                publishCancel(copy);
+            }
+        }
     }
 
     /**

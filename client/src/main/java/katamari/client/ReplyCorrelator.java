@@ -1,6 +1,7 @@
 package katamari.client;
 
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -69,6 +70,7 @@ final class ReplyCorrelator implements AutoCloseable {
     private final int partitions;
     private volatile boolean ready;
     private Thread poller;
+    private final InstantSource clock;
 
     public ReplyCorrelator(KafkaSettings kafka, String topic, int partitions) {
         this(kafka, topic, partitions, timers());
@@ -76,7 +78,13 @@ final class ReplyCorrelator implements AutoCloseable {
 
     /** @param timers runs the deadline timers (a seam: tests decide when a timer fires) */
     ReplyCorrelator(KafkaSettings kafka, String topic, int partitions, ScheduledExecutorService timers) {
+        this(kafka, topic, partitions, timers, InstantSource.system());
+    }
+
+    /** @param clock what a deadline's delay is measured from */
+    ReplyCorrelator(KafkaSettings kafka, String topic, int partitions, ScheduledExecutorService timers, InstantSource clock) {
         this.timers = timers;
+        this.clock = clock;
         this.topic = topic;
         this.partitions = partitions;
         Properties p = kafka.clientProperties();
@@ -112,7 +120,7 @@ final class ReplyCorrelator implements AutoCloseable {
         // The entry first, then its timer: a timer scheduled first could fire (a delay of 0: a nested call at its
         // caller's deadline) before the entry existed, find nothing, and leave the entry with no timeout at all,
         // holding its caller's backpressure permit until a reply happened to come.
-        long delay = Math.max(0, deadlineMillis - System.currentTimeMillis());
+        long delay = Math.max(0, deadlineMillis - clock.millis());
         entry.timer = timers.schedule(() -> timeOut(id, entry, delay), delay, TimeUnit.MILLISECONDS);
         if (entry.answer.isDone()) {
             entry.cancelTimer(); // answered between the put and the schedule
@@ -139,6 +147,19 @@ final class ReplyCorrelator implements AutoCloseable {
             return false;
         }
         return true;
+    }
+
+    /**
+     * Forgets a pending id without answering it (a majority request decided before this copy answered): its timer
+     * is cancelled and its reply, should one come, is dropped as late. Whoever waited on it must not wait any more.
+     * @return whether it was pending (had not answered)
+     */
+    public boolean drop(String id) {
+        Pending p = pending.remove(id);
+        if (p != null) {
+            p.cancelTimer();
+        }
+        return p != null;
     }
 
     /** Completes a pending entry with an error the client produced itself (e.g. the request could not be sent). */

@@ -70,6 +70,18 @@ class ReplyCorrelatorTest {
     }
 
     @Test
+    void a_deadline_timer_waits_the_time_left_by_the_correlators_clock_not_the_wall_clock() throws Exception {
+        long t0 = 1_764_000_000_000L; // long ago: by the wall clock every deadline near it has passed
+        ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1);
+        try (ReplyCorrelator c = new ReplyCorrelator(NOWHERE, "replies", 1, timers, () -> java.time.Instant.ofEpochMilli(t0))) {
+            CompletableFuture<Answer> answer = c.expect("later", t0 + 30_000);
+            long delay = ((java.util.concurrent.Delayed) timers.getQueue().peek()).getDelay(TimeUnit.MILLISECONDS);
+            assertTrue(delay > 29_000 && delay <= 30_000, "timer in " + delay + " ms");
+            assertFalse(answer.isDone());
+        }
+    }
+
+    @Test
     void abandoning_a_call_answers_it_once_and_names_both_ids_it_went_out_under() throws Exception {
         try (ReplyCorrelator c = new ReplyCorrelator(NOWHERE, "replies", 1, new ScheduledThreadPoolExecutor(1))) {
             CompletableFuture<Answer> answer = c.expect("call", System.currentTimeMillis() + 60_000);

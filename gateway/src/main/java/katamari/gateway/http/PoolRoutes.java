@@ -41,7 +41,7 @@ final class PoolRoutes {
         ObjectNode args = args(ctx.bodyAsBytes());
         String id = ErrorResponses.requestId(ctx);
         PoolCalls.Call call = calls.call(arrival.who(), new PoolCalls.Target(ctx.pathParam("pool"), pin, arrival.routeKey()),
-                id, new Request(ctx.pathParam("method"), args), arrival.deadline(), arrival.hedgeMs());
+                id, new Request(ctx.pathParam("method"), args), arrival.deadline(), arrival.hedgeMs(), arrival.quorum());
         ctx.header(ErrorResponses.VERSION_HEADER, call.routed().version());
         disconnects.watch(ctx, call.answer(), () -> calls.cancellations().abandon(id));
         ctx.future(() -> call.answer().thenAccept(a -> ErrorResponses.write(ctx, a)));

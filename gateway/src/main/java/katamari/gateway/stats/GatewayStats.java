@@ -88,6 +88,9 @@ public final class GatewayStats implements AutoCloseable {
         final Counter hedgesWon;
         /** Cancels this gateway published, by why (a {@code DELETE}, a client gone, a losing hedge copy). */
         final Map<String, Counter> cancels = new ConcurrentHashMap<>();
+        final Counter quorumCalls;
+        final Counter quorumAgreed;
+        final Counter quorumFailed;
 
         VersionMeters(String pool, String version) {
             this.pool = pool;
@@ -98,6 +101,12 @@ public final class GatewayStats implements AutoCloseable {
                     .description("second copies of a call sent because no reply had come after the hedge delay").tags(tags).register(registry);
             hedgesWon = Counter.builder("katamari.gateway.hedges.won")
                     .description("hedged calls whose second copy answered first").tags(tags).register(registry);
+            quorumCalls = Counter.builder("katamari.gateway.quorum.calls")
+                    .description("majority requests (Katamari-Quorum above 1) sent as several copies").tags(tags).register(registry);
+            quorumAgreed = Counter.builder("katamari.gateway.quorum.agreed")
+                    .description("majority requests answered by a majority of equal answers").tags(tags).register(registry);
+            quorumFailed = Counter.builder("katamari.gateway.quorum.no_quorum")
+                    .description("majority requests answered no_quorum: no majority of equal answers was possible").tags(tags).register(registry);
             latency = Timer.builder("katamari.gateway.latency").description("time from publishing a request to its answer")
                     .tags(tags).publishPercentiles(0.5, 0.99).distributionStatisticExpiry(Duration.ofMinutes(1))
                     .distributionStatisticBufferLength(3).register(registry);
@@ -160,6 +169,17 @@ public final class GatewayStats implements AutoCloseable {
         m.cancels.computeIfAbsent(why, w -> Counter.builder("katamari.gateway.cancels")
                 .description("cancels published by this gateway, by why: deleted (DELETE /requests/{id}), disconnected (the HTTP client left), hedge_lost (the losing copy of a hedged call)")
                 .tags("pool", pool, "version", version, "why", w).register(registry)).increment();
+    }
+
+    /** A majority request of several copies went out to {@code pool/version}. */
+    public void quorumSent(String pool, String version) {
+        meters(pool, version).quorumCalls.increment();
+    }
+
+    /** A majority request ended: a majority agreed, or {@code no_quorum} (a timeout is neither). */
+    public void quorumEnded(String pool, String version, boolean agreed) {
+        VersionMeters m = meters(pool, version);
+        (agreed ? m.quorumAgreed : m.quorumFailed).increment();
     }
 
     /** A call the gateway refused after routing it (e.g. {@code overloaded}). */
@@ -232,6 +252,8 @@ public final class GatewayStats implements AutoCloseable {
         Map<String, Long> cancels = new TreeMap<>();
         m.cancels.forEach((why, c) -> cancels.put(why, (long) c.count()));
         v.put("cancels", cancels);
+        v.put("quorum", Map.of("calls", (long) m.quorumCalls.count(), "agreed", (long) m.quorumAgreed.count(),
+                "noQuorum", (long) m.quorumFailed.count()));
         v.put("pending", backpressure.pending(key));
         v.put("maxPending", backpressure.max());
         if (workers != null) {
@@ -248,7 +270,7 @@ public final class GatewayStats implements AutoCloseable {
 
     /** Outcomes that are the version's fault (a rollout rolls back on them), not the client's. */
     private static final java.util.Set<String> FAILURES = java.util.Set.of(ErrorCode.HANDLER_ERROR.wire(),
-            ErrorCode.INSTANCE_CRASHED.wire(), ErrorCode.TIMEOUT.wire(), ErrorCode.INTERNAL.wire());
+            ErrorCode.INSTANCE_CRASHED.wire(), ErrorCode.TIMEOUT.wire(), ErrorCode.INTERNAL.wire(), ErrorCode.NO_QUORUM.wire());
 
     /**
      * Per {@code pool/version}, for the gateway's heartbeat: cumulative counts, the last minute's percentiles, and the

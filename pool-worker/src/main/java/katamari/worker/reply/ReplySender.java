@@ -116,13 +116,6 @@ public final class ReplySender implements AutoCloseable {
      */
     public CompletableFuture<Void> reply(String replyTo, Reply reply, String pool, String version, String instance,
                                          ConsumerRecord<byte[], byte[]> request, long deadline) {
-        Long missingUntil = missingTopics.get(replyTo);
-        if (missingUntil != null && clock.millis() < missingUntil) {
-            LOG.debug("the reply to {} of {}/{} goes to the dead letters: its topic {} was found missing", reply.id(), pool, version, replyTo);
-            return deadLetter(pool, version, request.key(), request.value(), request.headers(),
-                    "reply undeliverable: " + replyTo + ": the topic does not exist (found missing within the last "
-                            + MISSING_TOPIC_MEMORY.toSeconds() + " s)", 1, instance, "");
-        }
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(replyTo, null,
                 reply.id().getBytes(StandardCharsets.UTF_8), WireCodec.encodeReply(reply), KafkaRecords.replyHeaders(reply.id(), pool, version, instance));
         return write(record, deadline).exceptionallyCompose(e -> {
@@ -161,6 +154,13 @@ public final class ReplySender implements AutoCloseable {
     }
 
     private void attempt(ProducerRecord<byte[], byte[]> record, long until, CompletableFuture<Void> written, int tries) {
+        Long missingUntil = missingTopics.get(record.topic());
+        if (missingUntil != null && clock.millis() < missingUntil) {
+            // no send: it would wait out max.block.ms on this thread (a slot's, or the one retry thread) for nothing
+            written.completeExceptionally(new UndeliverableReply(record.topic() + ": the topic does not exist (found missing within the last "
+                    + MISSING_TOPIC_MEMORY.toSeconds() + " s)"));
+            return;
+        }
         try {
             producer.send(record, (metadata, e) -> {
                 if (e == null) {

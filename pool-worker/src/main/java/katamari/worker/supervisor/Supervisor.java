@@ -1,6 +1,7 @@
 package katamari.worker.supervisor;
 
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -41,10 +42,20 @@ public final class Supervisor {
     private volatile String lastFailure;
     /** Calls begun on the current instance; read by whichever thread acts for the slot. */
     private volatile int served;
-    private volatile long lastExchangeNanos = System.nanoTime();
+    private final InstantSource clock;
+    /** When the instance last answered or was spoken to (epoch ms of {@link #clock}): the idle ping counts from there. */
+    private volatile long lastExchange;
 
     public Supervisor(PoolDefinition pool, WorkerSettings settings, String instanceId, OrphanGuard orphans, NestedCalls nested,
                       ProcessLauncher launcher) {
+        this(pool, settings, instanceId, orphans, nested, launcher, InstantSource.system());
+    }
+
+    /** @param clock what the idle ping's interval is measured by (a test moves it) */
+    public Supervisor(PoolDefinition pool, WorkerSettings settings, String instanceId, OrphanGuard orphans, NestedCalls nested,
+                      ProcessLauncher launcher, InstantSource clock) {
+        this.clock = clock;
+        this.lastExchange = clock.millis();
         this.pool = pool;
         this.settings = settings;
         this.instanceId = instanceId;
@@ -105,7 +116,7 @@ public final class Supervisor {
 
     /** The instance just answered or was spoken to: the idle ping counts from now. */
     public void exchanged() {
-        lastExchangeNanos = System.nanoTime();
+        lastExchange = clock.millis();
     }
 
     /** Ends what is left of {@code old} and starts a fresh instance, after the backoff its history calls for. */
@@ -163,13 +174,13 @@ public final class Supervisor {
 
     /** An idle instance must still answer: ping it every {@code pingInterval}, kill it if it does not pong in time. */
     public void pingIfIdle() {
-        if (System.nanoTime() - lastExchangeNanos < settings.pingInterval().toNanos()) {
+        if (clock.millis() - lastExchange < settings.pingInterval().toMillis()) {
             return;
         }
         exchanged();
         Instance i = instance;
         try {
-            i.ping("p" + System.nanoTime()).get(settings.pingTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            i.ping("p" + clock.millis()).get(settings.pingTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             LOG.warn("instance {} did not answer a ping within {} ms while idle; restarting it", instanceId, settings.pingTimeout().toMillis());
             i.kill(settings.killGrace(), Reason.UNRESPONSIVE, "no pong within " + settings.pingTimeout().toMillis() + " ms");

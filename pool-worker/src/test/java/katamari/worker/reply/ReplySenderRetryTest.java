@@ -112,6 +112,21 @@ class ReplySenderRetryTest {
     }
 
     @Test
+    void a_retry_due_after_its_topic_was_found_missing_is_not_sent_again_but_dead_lettered() {
+        CompletableFuture<Void> retrying = reply(sender, "req-1", System.currentTimeMillis() + 60_000);
+        assertTrue(producer.errorNext(new NotEnoughReplicasException("min ISR 2, 1 in sync"))); // retried in 100 ms
+        reply(sender, "req-2", System.currentTimeMillis() + 60_000);
+        assertTrue(producer.errorNext(new TimeoutException("Topic " + REPLY_TO + " not present in metadata after 5000 ms.",
+                new UnknownTopicOrPartitionException("This server does not host this topic-partition."))));
+        eventually().until(() -> producer.history().size() == 4);
+        assertEquals(List.of(REPLY_TO, REPLY_TO, DEAD, DEAD), producer.history().stream().map(ProducerRecord::topic).toList(),
+                "req-1's retry went to the dead letters, not to the missing topic");
+        assertTrue(producer.completeNext());
+        assertTrue(producer.completeNext());
+        eventually().until(retrying::isDone);
+    }
+
+    @Test
     void a_dead_letter_that_can_never_be_written_is_given_up_at_once_rather_than_holding_the_request() {
         CompletableFuture<Void> written = sender.deadLetter("echo", "v1", null, "{}".getBytes(StandardCharsets.UTF_8),
                 List.of(new RecordHeader(HeaderNames.ID, "req-2".getBytes(StandardCharsets.UTF_8))), "instance_crashed", 3, "w1-echo-v1-0", "");
