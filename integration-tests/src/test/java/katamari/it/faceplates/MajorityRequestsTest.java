@@ -13,6 +13,7 @@ import katamari.it.support.Http;
 import katamari.it.support.Http.Response;
 import katamari.it.support.Katamari;
 import katamari.topics.WireCodec;
+import katamari.worker.cancel.Cancels.Stage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -118,5 +119,33 @@ class MajorityRequestsTest {
             assertEquals("bad_request", error.path("data").path("code").asText(), rpc.body().toString());
             assertTrue(error.path("data").path("message").asText().contains("katamariQuorum"), rpc.body().toString());
         }
+    }
+
+    @Test
+    void a_majority_request_cancelled_by_delete_is_answered_cancelled_and_its_waiting_copies_never_run() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("katamari-quorum-cancel");
+        long skippedBefore = skipped();
+        // three long calls hold the three instances, so the copies wait
+        List<java.util.concurrent.CompletableFuture<Response>> blockers = java.util.stream.IntStream.range(0, 3)
+                .mapToObj(i -> Http.postAsync(katamari.url("/pools/vote/slow"), "{\"ms\": 4000, \"log\": \"" + dir.resolve("b" + i) + "\"}"))
+                .toList();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> java.util.stream.IntStream.range(0, 3)
+                .allMatch(i -> java.nio.file.Files.exists(dir.resolve("b" + i))));
+        assertTrue(blockers.stream().noneMatch(java.util.concurrent.CompletableFuture::isDone), "all three instances are busy");
+        String id = "quorum-" + java.util.UUID.randomUUID();
+        java.nio.file.Path runs = dir.resolve("copies");
+        java.util.concurrent.CompletableFuture<Response> call = Http.postAsync(katamari.url("/pools/vote/slow"),
+                "{\"ms\": 10, \"log\": \"" + runs + "\"}", "Katamari-Quorum", "3", "Katamari-Id", id);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                .until(() -> Http.send("DELETE", katamari.url("/requests/" + id), null).status() == 202); // 404 until it is pending
+        assertEquals("cancelled", call.get(10, java.util.concurrent.TimeUnit.SECONDS).errorCode());
+        blockers.forEach(b -> assertEquals(200, b.join().status()));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> skipped() == skippedBefore + 3);
+        assertTrue(!java.nio.file.Files.exists(runs), "no copy ran");
+    }
+
+    private static long skipped() {
+        return katamari.worker().cancelled().getOrDefault(vote.key(), java.util.Map.of())
+                .getOrDefault(Stage.WAITING, 0L);
     }
 }
