@@ -1,11 +1,14 @@
 package katamari.gateway.calls;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import katamari.client.Answer;
 import katamari.client.KatamariClient;
+import katamari.cluster.ResponseCache;
 import katamari.config.PoolDefinition;
 import katamari.gateway.GatewayException;
 import katamari.gateway.auth.ApiClient;
@@ -19,8 +22,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What every faceplate does with one call: check the caller may use the pool, pick the version (pin, route key,
- * weights), take a place under the pool-version's bound, publish, and count the outcome. HTTP routes and JSON-RPC
- * differ only in how they read requests and write answers.
+ * weights), answer from the response cache when the pool-version caches the method and has a fresh answer, else take
+ * a place under the pool-version's bound, publish, and count the outcome. HTTP routes and JSON-RPC differ only in how
+ * they read requests and write answers.
  */
 public final class PoolCalls {
     private static final Logger LOG = LoggerFactory.getLogger(PoolCalls.class);
@@ -33,14 +37,38 @@ public final class PoolCalls {
      */
     public record Target(String pool, String pin, String routeKey) {}
 
-    /** A published call: the version it was routed to, and its answer (which then always names pool and version). */
-    public record Call(PoolDefinition routed, CompletableFuture<Answer> answer) {}
+    /**
+     * What the response cache did for a call ({@code Katamari-Cache}): answered it, had nothing fresh, was told not to
+     * look ({@code Katamari-Cache: no}), or has nothing to do with it (the pool-version does not cache the method, or
+     * this gateway has no cluster): no header then.
+     */
+    public enum CacheUse {
+        HIT("hit"), MISS("miss"), BYPASS("bypass"), OFF(null);
+
+        private final String wire;
+
+        CacheUse(String wire) {
+            this.wire = wire;
+        }
+
+        /** The response header's value, or null for none. */
+        public String wire() {
+            return wire;
+        }
+    }
+
+    /**
+     * A call: the version it was routed to, its answer (which then always names pool and version), and whether the
+     * response cache answered it (then nothing was published).
+     */
+    public record Call(PoolDefinition routed, CompletableFuture<Answer> answer, CacheUse cache) {}
 
     private final PoolDirectory directory;
     private final KatamariClient client;
     private final Backpressure backpressure;
     private final GatewayStats stats;
     private final Map<String, HedgeBudget> budgets = new ConcurrentHashMap<>();
+    private final ResponseCache cache;
 
     /**
      * Calls and hedges of one pool-version at this gateway since it started: a hedge may go out while hedges stay
@@ -63,27 +91,44 @@ public final class PoolCalls {
         }
     }
 
-    public PoolCalls(PoolDirectory directory, KatamariClient client, Backpressure backpressure, GatewayStats stats) {
+    /** @param cache the cluster's response cache, or null (a gateway without a cluster caches nothing) */
+    public PoolCalls(PoolDirectory directory, KatamariClient client, Backpressure backpressure, GatewayStats stats, ResponseCache cache) {
         this.directory = directory;
         this.client = client;
         this.backpressure = backpressure;
         this.stats = stats;
+        this.cache = cache;
     }
 
     /** @throws GatewayException {@code forbidden}, {@code pool_not_found} or {@code overloaded}; nothing was published */
     public Call call(ApiClient who, Target target, String id, Request request, long deadlineMillis) {
-        return call(who, target, id, request, deadlineMillis, null);
+        return call(who, target, id, request, deadlineMillis, null, false);
     }
 
     /**
      * A call that is hedged after {@code hedgeMillis} (the caller's {@code Katamari-Hedge-Ms}), or after the
      * pool-version's {@code hedgeAfter} when null, or not at all when neither is set. A hedge goes out only while
      * the pool-version's hedges stay within its {@code hedgeMaxPercent} of its calls at this gateway.
+     *
+     * @param bypassCache the caller said {@code Katamari-Cache: no}: not answered from the cache (its fresh answer is
+     *                    still stored by the agent, as every successful answer of a cached method is)
      */
-    public Call call(ApiClient who, Target target, String id, Request request, long deadlineMillis, Long hedgeMillis) {
-        PoolDefinition pool = route(who, target);
-        Backpressure.Permit permit = admit(pool);
+    public Call call(ApiClient who, Target target, String id, Request request, long deadlineMillis, Long hedgeMillis, boolean bypassCache) {
         long start = System.nanoTime();
+        PoolDefinition pool = route(who, target);
+        CacheUse use = cache == null || pool.cacheTime(request.method()) == null ? CacheUse.OFF : bypassCache ? CacheUse.BYPASS : CacheUse.MISS;
+        if (use == CacheUse.MISS) {
+            Optional<JsonNode> hit = cache.lookup(pool, request.method(), request.args());
+            if (hit.isPresent()) {
+                // answered here: no Kafka, no place under the bound, no hedge; counted as an answered call all the same
+                stats.cacheHit(pool.name(), pool.version());
+                stats.answered(pool.name(), pool.version(), null, System.nanoTime() - start);
+                Answer answer = new Answer(Reply.success(id, hit.get()), pool.name(), pool.version());
+                return new Call(pool, CompletableFuture.completedFuture(answer), CacheUse.HIT);
+            }
+            stats.cacheMiss(pool.name(), pool.version());
+        }
+        Backpressure.Permit permit = admit(pool);
         HedgeBudget budget = budgets.computeIfAbsent(pool.key(), k -> new HedgeBudget());
         budget.calls.incrementAndGet();
         Long after = hedgeMillis != null ? hedgeMillis : pool.hedgeAfter() != null ? (Long) pool.hedgeAfter().toMillis() : null;
@@ -104,7 +149,7 @@ public final class PoolCalls {
             }
             stats.answered(pool.name(), pool.version(), named.reply().isError() ? named.reply().error().code() : null, System.nanoTime() - start);
             return named;
-        }));
+        }), use);
     }
 
     /**

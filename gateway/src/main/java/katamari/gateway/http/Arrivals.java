@@ -14,13 +14,16 @@ final class Arrivals {
     static final String TIMEOUT_HEADER = "Katamari-Timeout-Ms";
     static final String ROUTE_KEY_HEADER = "Katamari-Route-Key";
     static final String HEDGE_HEADER = "Katamari-Hedge-Ms";
+    /** {@code no}: do not answer from the response cache; {@code yes}: the default. Also the response header's name. */
+    static final String CACHE_HEADER = "Katamari-Cache";
 
     /**
      * One HTTP request's caller; every call of a JSON-RPC batch shares it.
      *
      * @param hedgeMs the {@code Katamari-Hedge-Ms} header, or null (the pool-version's {@code hedgeAfter} applies)
+     * @param bypassCache the caller sent {@code Katamari-Cache: no}
      */
-    record Arrival(ApiClient who, String routeKey, long deadline, Long hedgeMs) {}
+    record Arrival(ApiClient who, String routeKey, long deadline, Long hedgeMs, boolean bypassCache) {}
 
     private final Access access;
     private final Duration globalTimeout;
@@ -34,7 +37,20 @@ final class Arrivals {
     Arrival of(Context ctx) {
         ApiClient who = access.caller(ctx);
         long deadline = System.currentTimeMillis() + timeout(ctx.header(TIMEOUT_HEADER)).toMillis();
-        return new Arrival(who, ctx.header(ROUTE_KEY_HEADER), deadline, positiveMillis(ctx.header(HEDGE_HEADER), HEDGE_HEADER));
+        return new Arrival(who, ctx.header(ROUTE_KEY_HEADER), deadline, positiveMillis(ctx.header(HEDGE_HEADER), HEDGE_HEADER),
+                bypassCache(ctx.header(CACHE_HEADER)));
+    }
+
+    /** {@code Katamari-Cache}: absent or {@code yes} uses the cache, {@code no} bypasses it (either case); else bad_request. */
+    static boolean bypassCache(String text) {
+        if (text == null || text.trim().equalsIgnoreCase("yes")) {
+            return false;
+        }
+        if (text.trim().equalsIgnoreCase("no")) {
+            return true;
+        }
+        throw new GatewayException(ErrorCode.BAD_REQUEST, CACHE_HEADER + " must be 'no' (do not answer from the response cache) or 'yes'"
+                + " (the default), was '" + text + "'");
     }
 
     /**

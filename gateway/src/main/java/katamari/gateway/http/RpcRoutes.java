@@ -72,8 +72,12 @@ final class RpcRoutes {
             return;
         }
         if (!doc.isArray()) {
-            CompletableFuture<ObjectNode> answer = one(shared, doc, requestId, version -> ctx.header(ErrorResponses.VERSION_HEADER, version),
-                    hedging -> ctx.header(ErrorResponses.HEDGE_HEADER, hedging.wire()));
+            CompletableFuture<ObjectNode> answer = one(shared, doc, requestId, sent -> {
+                        ctx.header(ErrorResponses.VERSION_HEADER, sent.routed().version());
+                        if (sent.cache().wire() != null) {
+                            ctx.header(Arrivals.CACHE_HEADER, sent.cache().wire());
+                        }
+                    }, hedging -> ctx.header(ErrorResponses.HEDGE_HEADER, hedging.wire()));
             ctx.future(() -> answer.thenAccept(a -> ErrorResponses.rpc(ctx, a)));
             return;
         }
@@ -84,7 +88,7 @@ final class RpcRoutes {
         }
         List<CompletableFuture<ObjectNode>> answers = new ArrayList<>();
         for (int i = 0; i < doc.size(); i++) {
-            answers.add(one(shared, doc.get(i), requestId + "-" + (i + 1), version -> { }, hedging -> { }));
+            answers.add(one(shared, doc.get(i), requestId + "-" + (i + 1), sent -> { }, hedging -> { }));
         }
         ctx.future(() -> CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenAccept(done -> {
             ArrayNode out = WireCodec.mapper().createArrayNode();
@@ -98,7 +102,7 @@ final class RpcRoutes {
      *
      * @return its response, or null for a notification (which is never answered)
      */
-    private CompletableFuture<ObjectNode> one(Arrivals.Arrival shared, JsonNode call, String id, Consumer<String> routedTo,
+    private CompletableFuture<ObjectNode> one(Arrivals.Arrival shared, JsonNode call, String id, Consumer<PoolCalls.Call> routedTo,
                                               Consumer<Answer.Hedging> hedged) {
         if (!(call instanceof ObjectNode c)) {
             return done(invalid(NullNode.getInstance(), "a request must be an object, not " + kind(call), id));
@@ -150,8 +154,8 @@ final class RpcRoutes {
                 calls.notify(shared.who(), target, id, request, shared.deadline());
                 return done(null);
             }
-            PoolCalls.Call sent = calls.call(shared.who(), target, id, request, shared.deadline(), hedgeMs);
-            routedTo.accept(sent.routed().version());
+            PoolCalls.Call sent = calls.call(shared.who(), target, id, request, shared.deadline(), hedgeMs, shared.bypassCache());
+            routedTo.accept(sent);
             return sent.answer().thenApply(a -> {
                 hedged.accept(a.hedging());
                 return ErrorResponses.rpcAnswer(answerId, a.reply());

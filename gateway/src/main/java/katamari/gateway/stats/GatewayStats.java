@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import katamari.cluster.GatewayBeat;
+import katamari.cluster.ResponseCache;
 import katamari.cluster.WorkerBeat;
 import katamari.config.KafkaSettings;
 import katamari.gateway.calls.Backpressure;
@@ -52,6 +53,9 @@ public final class GatewayStats implements AutoCloseable {
     private final long startNanos = System.nanoTime();
     private volatile Map<String, InstanceCounts> instances = Map.of();
     private volatile Map<String, Long> depths = Map.of();
+    private final ResponseCache cache;
+    /** Entries of each caching pool-version's cache map, as last counted (-1 unknown). */
+    private volatile Map<String, Long> cacheEntries = Map.of();
     /** Reads queue depths for the heartbeat off its thread: an Admin call may take up to 1.5 s when a broker is slow. */
     private final java.util.concurrent.ExecutorService depthReader = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "gateway-queue-depths");
@@ -60,10 +64,14 @@ public final class GatewayStats implements AutoCloseable {
     });
     private final java.util.concurrent.atomic.AtomicBoolean depthReading = new java.util.concurrent.atomic.AtomicBoolean();
 
-    /** @param workers the workers' heartbeats, or null without a cluster (instances are then unknown) */
+    /**
+     * @param workers the workers' heartbeats, or null without a cluster (instances are then unknown)
+     * @param cache   the response cache, or null without a cluster (nothing is cached)
+     */
     public GatewayStats(String gatewayId, PoolDirectory directory, Backpressure backpressure, Supplier<Map<String, WorkerBeat>> workers,
-                        KafkaSettings kafka) {
+                        KafkaSettings kafka, ResponseCache cache) {
         this.gatewayId = gatewayId;
+        this.cache = cache;
         this.directory = directory;
         this.backpressure = backpressure;
         this.workers = workers;
@@ -86,6 +94,8 @@ public final class GatewayStats implements AutoCloseable {
         final RateWindow rate = new RateWindow();
         final Counter hedgesSent;
         final Counter hedgesWon;
+        final Counter cacheHits;
+        final Counter cacheMisses;
 
         VersionMeters(String pool, String version) {
             this.pool = pool;
@@ -96,6 +106,14 @@ public final class GatewayStats implements AutoCloseable {
                     .description("second copies of a call sent because no reply had come after the hedge delay").tags(tags).register(registry);
             hedgesWon = Counter.builder("katamari.gateway.hedges.won")
                     .description("hedged calls whose second copy answered first").tags(tags).register(registry);
+            cacheHits = Counter.builder("katamari.gateway.cache.hits")
+                    .description("calls this gateway answered from the response cache").tags(tags).register(registry);
+            cacheMisses = Counter.builder("katamari.gateway.cache.misses")
+                    .description("calls of a cached method the response cache had no fresh answer for (published)").tags(tags).register(registry);
+            if (cache != null) {
+                Gauge.builder("katamari.cache.entries", () -> cacheEntries.getOrDefault(key, 0L) < 0 ? Double.NaN : cacheEntries.getOrDefault(key, 0L))
+                        .description("answers in the pool-version's response cache map, cluster-wide (NaN: unknown)").tags(tags).register(registry);
+            }
             latency = Timer.builder("katamari.gateway.latency").description("time from publishing a request to its answer")
                     .tags(tags).publishPercentiles(0.5, 0.99).distributionStatisticExpiry(Duration.ofMinutes(1))
                     .distributionStatisticBufferLength(3).register(registry);
@@ -149,6 +167,16 @@ public final class GatewayStats implements AutoCloseable {
         meters(pool, version).hedgesWon.increment();
     }
 
+    /** A call answered from the response cache. */
+    public void cacheHit(String pool, String version) {
+        meters(pool, version).cacheHits.increment();
+    }
+
+    /** A call of a cached method that the response cache had no fresh answer for. */
+    public void cacheMiss(String pool, String version) {
+        meters(pool, version).cacheMisses.increment();
+    }
+
     /** A call the gateway refused after routing it (e.g. {@code overloaded}). */
     public void refused(String pool, String version, ErrorCode code) {
         meters(pool, version).count(code.wire());
@@ -160,6 +188,12 @@ public final class GatewayStats implements AutoCloseable {
             instances = InstanceCounts.of(workers.get().values());
         }
         depths = queues.depths(routedKeys());
+        if (cache != null) {
+            Map<String, Long> entries = new TreeMap<>();
+            directory.pools().values().forEach(versions -> versions.stream().map(PoolDirectory.Version::definition)
+                    .filter(d -> !d.cache().isEmpty()).forEach(d -> entries.put(d.key(), cache.entries(d))));
+            cacheEntries = entries;
+        }
     }
 
     /** Every pool-version the gateway routes to, each with its meters (so that a scrape shows it before any call). */
@@ -216,6 +250,10 @@ public final class GatewayStats implements AutoCloseable {
         v.put("latencyMs", latency);
         v.put("errors", errors);
         v.put("hedges", Map.of("sent", (long) m.hedgesSent.count(), "won", (long) m.hedgesWon.count()));
+        Long entries = cacheEntries.get(key);
+        if (entries != null) {
+            v.put("cache", Map.of("hits", (long) m.cacheHits.count(), "misses", (long) m.cacheMisses.count(), "entries", entries));
+        }
         v.put("pending", backpressure.pending(key));
         v.put("maxPending", backpressure.max());
         if (workers != null) {
