@@ -82,7 +82,12 @@ public final class HazelcastSetup {
         HazelcastInstance hz = Hazelcast.newHazelcastInstance(member(s));
         // dynamic, not in the static config: a static pattern would win over every pool-version's own (dynamic) map
         // config, since Hazelcast looks static configs up first; among dynamic ones the exact name wins
-        hz.getConfig().addMapConfig(ResponseCache.fallbackConfig());
+        try {
+            hz.getConfig().addMapConfig(ResponseCache.fallbackConfig());
+        } catch (RuntimeException e) {
+            // a dispatcher that cannot add it still leads and serves; the maps keep their own configs
+            org.slf4j.LoggerFactory.getLogger(HazelcastSetup.class).warn("cannot add the response cache's fallback map config: {}", e.toString());
+        }
         return hz;
     }
 
