@@ -56,11 +56,6 @@ public final class InstanceSlot implements Runnable {
 
     /** @param clock the wall clock that deadlines are read against */
     InstanceSlot(PoolDefinition pool, WorkerSettings settings, PoolIntake intake, Supervisor supervisor, ReplySender replies,
-                 InstantSource clock) {
-        this(pool, settings, intake, supervisor, replies, clock, AnswerStore.NONE);
-    }
-
-    InstanceSlot(PoolDefinition pool, WorkerSettings settings, PoolIntake intake, Supervisor supervisor, ReplySender replies,
                  InstantSource clock, AnswerStore answers) {
         this.pool = pool;
         this.intake = intake;
