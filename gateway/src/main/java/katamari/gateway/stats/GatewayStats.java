@@ -56,6 +56,17 @@ public final class GatewayStats implements AutoCloseable {
     private final ResponseCache cache;
     /** Entries of each caching pool-version's cache map, as last counted (-1 unknown). */
     private volatile Map<String, Long> cacheEntries = Map.of();
+    /**
+     * Counts cache entries off the request thread: a count asks the members, and while they cannot be reached a
+     * client's call waits up to its invocation timeout (10 s), longer than a scrape may take.
+     */
+    private final java.util.concurrent.ExecutorService entryCounter = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "gateway-cache-entries");
+        t.setDaemon(true);
+        return t;
+    });
+    private final java.util.concurrent.atomic.AtomicReference<java.util.concurrent.Future<?>> counting = new java.util.concurrent.atomic.AtomicReference<>();
+    static final Duration COUNT_WAIT = Duration.ofMillis(500);
     /** Reads queue depths for the heartbeat off its thread: an Admin call may take up to 1.5 s when a broker is slow. */
     private final java.util.concurrent.ExecutorService depthReader = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "gateway-queue-depths");
@@ -189,10 +200,37 @@ public final class GatewayStats implements AutoCloseable {
         }
         depths = queues.depths(routedKeys());
         if (cache != null) {
-            Map<String, Long> entries = new TreeMap<>();
-            directory.pools().values().forEach(versions -> versions.stream().map(PoolDirectory.Version::definition)
-                    .filter(d -> !d.cache().isEmpty()).forEach(d -> entries.put(d.key(), cache.entries(d))));
-            cacheEntries = entries;
+            countCacheEntries();
+        }
+    }
+
+    /**
+     * A fresh count, waited for up to {@link #COUNT_WAIT}; past that the view shows the last count, and no second
+     * count starts while one is still out.
+     */
+    private void countCacheEntries() {
+        java.util.concurrent.Future<?> out = counting.get();
+        if (out == null || out.isDone()) {
+            try {
+                out = entryCounter.submit(() -> {
+                    Map<String, Long> entries = new TreeMap<>();
+                    directory.pools().values().forEach(versions -> versions.stream().map(PoolDirectory.Version::definition)
+                            .filter(d -> !d.cache().isEmpty()).forEach(d -> entries.put(d.key(), cache.entries(d))));
+                    cacheEntries = entries;
+                });
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                return;
+            }
+            counting.set(out);
+        }
+        try {
+            out.get(COUNT_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            // the last count stands; this one finishes in the background
+        } catch (java.util.concurrent.ExecutionException e) {
+            // entries() answers -1 rather than throw; nothing else in the count can fail
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -333,6 +371,7 @@ public final class GatewayStats implements AutoCloseable {
     @Override
     public void close() {
         depthReader.shutdownNow();
+        entryCounter.shutdownNow();
         queues.close();
         registry.close();
     }
