@@ -167,8 +167,9 @@ class ResponseCacheTest {
         String body = "{\"text\":\"expiring " + System.nanoTime() + "\"}";
         long start = System.nanoTime();
         assertEquals("miss", Http.post(cluster.url("/pools/rc/echo"), body).header(CACHE));
-        // generous bounds: on a box loaded by other suites a call can stall for seconds (seen once at 8 s); the claim
-        // is that the entry goes, and never before its time (asserted below)
+        // generous bounds: once in six runs, at load 20+, the entry had not gone 8 s after the first hit (not explained:
+        // calls stalled by the load, or a redelivered record whose answer was stored again); the claim is that the
+        // entry goes, and never before its time (asserted below)
         Awaitility.await("a hit").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
                 .until(() -> "hit".equals(Http.post(cluster.url("/pools/rc/echo"), body).header(CACHE)));
         Awaitility.await("the entry expired").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
