@@ -38,8 +38,12 @@ final class PoolRoutes {
         String pin = pin(ctx);
         ObjectNode args = args(ctx.bodyAsBytes());
         PoolCalls.Call call = calls.call(arrival.who(), new PoolCalls.Target(ctx.pathParam("pool"), pin, arrival.routeKey()),
-                ErrorResponses.requestId(ctx), new Request(ctx.pathParam("method"), args), arrival.deadline(), arrival.hedgeMs(), arrival.quorum());
+                ErrorResponses.requestId(ctx), new Request(ctx.pathParam("method"), args), arrival.deadline(),
+                new PoolCalls.Asked(arrival.hedgeMs(), arrival.quorum(), arrival.bypassCache()));
         ctx.header(ErrorResponses.VERSION_HEADER, call.routed().version());
+        if (call.cache().wire() != null) {
+            ctx.header(Arrivals.CACHE_HEADER, call.cache().wire());
+        }
         ctx.future(() -> call.answer().thenAccept(a -> ErrorResponses.write(ctx, a)));
     }
 

@@ -61,9 +61,12 @@ final class CallRunner {
     private final ReplySender replies;
     private final Supervisor supervisor;
     private final InstantSource clock;
+    private final AnswerStore answers;
 
-    CallRunner(PoolDefinition pool, WorkerSettings settings, ReplySender replies, Supervisor supervisor, InstantSource clock) {
+    CallRunner(PoolDefinition pool, WorkerSettings settings, ReplySender replies, Supervisor supervisor, InstantSource clock,
+               AnswerStore answers) {
         this.pool = pool;
+        this.answers = answers;
         this.settings = settings;
         this.replies = replies;
         this.supervisor = supervisor;
@@ -127,7 +130,7 @@ final class CallRunner {
         CompletableFuture<ChassisMessage> answer = i.call(new Call(callId, request.method(), request.args(), deadline));
         supervisor.served();
         int delivery = record.deliveryCount().map(Short::intValue).orElse(1);
-        return new RunningCall(work, envelope.id(), envelope.replyTo(), callId, deadline, delivery, i, answer);
+        return new RunningCall(work, envelope.id(), envelope.replyTo(), callId, deadline, delivery, i, answer, request);
     }
 
     /** A record that is not a request: answered {@code bad_request} where the caller can be reached, else dead-lettered or logged. */
@@ -148,6 +151,10 @@ final class CallRunner {
         Instance i = r.instance();
         try {
             ChassisMessage message = r.answer().get(Math.max(1, r.deadline() - clock.millis()), TimeUnit.MILLISECONDS);
+            if (message instanceof Result res) {
+                // every successful answer, whoever asked (gateway or any Kafka client), so direct callers fill the cache too
+                answers.store(pool, r.request().method(), r.request().args(), res.result());
+            }
             CompletableFuture<Void> written = answer(record, r.id(), r.replyTo(), r.deadline(),
                     message instanceof Result res ? res.result() : ((Failure) message).error());
             supervisor.recycleIfDue(i);
