@@ -34,6 +34,9 @@ import katamari.topics.Names;
  *                   hedging unless the caller asks, {@code Katamari-Hedge-Ms}); shorter than {@code timeout}
  * @param hedgeMaxPercent hedges at most this share (1-100 %) of the pool-version's calls at one gateway (null = 10),
  *                   so that a pool that is slow for everyone is not sent every request twice
+ * @param autoscale  the masters grow and shrink {@code instances} with the load, within these bounds (null: the count is
+ *                   fixed); {@code instances} is then where it starts, which the master brings within {@code min..max}
+ *                   (not this record: a worker's copy carries its own share of the count, which may be below {@code min})
  */
 public record PoolDefinition(
         String name,
@@ -51,7 +54,8 @@ public record PoolDefinition(
         @JsonInclude(JsonInclude.Include.NON_NULL) Boolean pipeline,
         @JsonInclude(JsonInclude.Include.NON_NULL)
         @JsonSerialize(using = DurationCodec.Writer.class) @JsonDeserialize(using = DurationCodec.Reader.class) Duration hedgeAfter,
-        @JsonInclude(JsonInclude.Include.NON_NULL) Integer hedgeMaxPercent) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) Integer hedgeMaxPercent,
+        @JsonInclude(JsonInclude.Include.NON_NULL) Autoscale autoscale) {
 
     public static final int MAX_WEIGHT = 1_000_000;
     public static final int MAX_PREFETCH = 64;
@@ -97,6 +101,14 @@ public record PoolDefinition(
         if (hedgeMaxPercent != null && (hedgeMaxPercent < 1 || hedgeMaxPercent > 100)) {
             throw new IllegalArgumentException("pool " + name + "/" + version + ": hedgeMaxPercent must be 1-100, was " + hedgeMaxPercent);
         }
+    }
+
+    /** Without autoscaling (a fixed count). */
+    public PoolDefinition(String name, String version, List<String> command, Integer instances, Duration timeout, Integer attempts,
+                          Integer maxRssMb, Integer maxRequests, Map<String, String> env, List<String> inheritEnv, Integer weight,
+                          Integer prefetch, Boolean pipeline, Duration hedgeAfter, Integer hedgeMaxPercent) {
+        this(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline,
+                hedgeAfter, hedgeMaxPercent, null);
     }
 
     /** Without hedging defaults (no pool-wide hedge; 10 % cap). */
@@ -151,55 +163,59 @@ public record PoolDefinition(
     }
 
     public PoolDefinition withCommand(List<String> newCommand) {
-        return new PoolDefinition(name, version, newCommand, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
+        return new PoolDefinition(name, version, newCommand, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, autoscale);
     }
 
     public PoolDefinition withInstances(int newInstances) {
-        return new PoolDefinition(name, version, command, newInstances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
+        return new PoolDefinition(name, version, command, newInstances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, autoscale);
     }
 
     public PoolDefinition withTimeout(Duration newTimeout) {
-        return new PoolDefinition(name, version, command, instances, newTimeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
+        return new PoolDefinition(name, version, command, instances, newTimeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, autoscale);
     }
 
     public PoolDefinition withAttempts(int newAttempts) {
-        return new PoolDefinition(name, version, command, instances, timeout, newAttempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
+        return new PoolDefinition(name, version, command, instances, timeout, newAttempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, autoscale);
     }
 
     public PoolDefinition withMaxRssMb(Integer newMaxRssMb) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, newMaxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, newMaxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, autoscale);
     }
 
     public PoolDefinition withMaxRequests(Integer newMaxRequests) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, newMaxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, newMaxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, autoscale);
     }
 
     public PoolDefinition withEnv(Map<String, String> newEnv) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, newEnv, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, newEnv, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, autoscale);
     }
 
     public PoolDefinition withInheritEnv(List<String> newInheritEnv) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, newInheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, newInheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, autoscale);
     }
 
     public PoolDefinition withPrefetch(Integer newPrefetch) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, newPrefetch, pipeline, hedgeAfter, hedgeMaxPercent);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, newPrefetch, pipeline, hedgeAfter, hedgeMaxPercent, autoscale);
     }
 
     public PoolDefinition withPipeline(boolean newPipeline) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, newPipeline, hedgeAfter, hedgeMaxPercent);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, newPipeline, hedgeAfter, hedgeMaxPercent, autoscale);
     }
 
     public PoolDefinition withWeight(Integer newWeight) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, newWeight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, newWeight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, autoscale);
     }
 
     public PoolDefinition withVersion(String newVersion) {
-        return new PoolDefinition(name, newVersion, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent);
+        return new PoolDefinition(name, newVersion, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, autoscale);
     }
 
     public PoolDefinition withHedge(Duration newHedgeAfter, Integer newHedgeMaxPercent) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, newHedgeAfter, newHedgeMaxPercent);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, newHedgeAfter, newHedgeMaxPercent, autoscale);
+    }
+
+    public PoolDefinition withAutoscale(Autoscale newAutoscale) {
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, newAutoscale);
     }
 
     public String key() {
