@@ -41,6 +41,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 class AutoscaleTest {
     private static final String KEY = "k-" + UUID.randomUUID();
     private static final String POOL = "as" + UUID.randomUUID().toString().substring(0, 6);
+    /** The same chassis at a fixed {@link #MAX} instances: what this box serves with max instances at the same moment. */
+    private static final String FIXED = POOL + "fixed";
     private static final int MAX = 4;
     private static final int HANDLER_MS = 100;
     /** Four callers per instance at max, as the bench's scale-out keeps outstanding: at max the backlog never runs dry. */
@@ -83,11 +85,13 @@ class AutoscaleTest {
         AdminClient.Reply r = admin(0).call("PUT", "/pools/" + POOL + "/v1", "{\"command\":[" + argv + "],\"instances\":1,\"timeout\":\"20s\",\"pipeline\":true,"
                 + "\"autoscale\":{\"min\":1,\"max\":" + MAX + ",\"growAfter\":\"1s\",\"shrinkAfter\":\"2s\"}}");
         assertEquals(201, r.status(), r.body().toString());
+        r = admin(0).call("PUT", "/pools/" + FIXED + "/v1", "{\"command\":[" + argv + "],\"instances\":" + MAX + ",\"timeout\":\"20s\",\"pipeline\":true}");
+        assertEquals(201, r.status(), r.body().toString());
         awaitInstances("one instance runs", 1, Duration.ofSeconds(60));
         // a pool that has served before: the first calls of a new share group and a cold JVM are slower (measured
         // here: 37-67 % of the ideal rate right after creation, 93 % once warm, a fixed pool of 4 at the same time 92 %)
-        try (Load warm = Load.start(1)) {
-            Awaitility.await("warmed up").atMost(Duration.ofSeconds(30)).until(() -> warm.ok() >= 20);
+        try (Load warm = Load.start(1); Load warmFixed = Load.start(MAX, FIXED)) {
+            Awaitility.await("warmed up").atMost(Duration.ofSeconds(30)).until(() -> warm.ok() >= 20 && warmFixed.ok() >= 20 * MAX);
         }
         awaitInstances("back to one instance after the warm-up (one caller may already keep it busy enough to grow)", 1, Duration.ofSeconds(20));
     }
@@ -108,25 +112,35 @@ class AutoscaleTest {
 
     @Test
     @Order(1)
-    void a_backlog_grows_the_pool_to_max_within_15_s_where_it_serves_near_the_ideal_rate_and_idle_it_returns_to_min() throws Exception {
+    void a_backlog_grows_the_pool_to_max_within_15_s_where_it_serves_as_a_fixed_pool_of_max_does_and_idle_it_returns_to_min() throws Exception {
         try (Load load = Load.start(BACKLOG_CALLERS)) {
             long t0 = System.nanoTime();
             awaitInstances("grown to " + MAX, MAX, Duration.ofSeconds(15));
             long grewMs = (System.nanoTime() - t0) / 1_000_000;
             JsonNode v = version(1);
             assertTrue(v.path("autoscale").path("lastChange").path("reason").asText().startsWith("grow: "), v.toString());
-            // the rate of max instances, measured once every one of them has been busy for a moment
+            // the rate of max instances once every one of them has been busy for a moment, beside a fixed pool of max
+            // instances measured over the same seconds: on this shared 2-core box the ideal is out of reach whenever
+            // other builds hold the cores (measured 80-93 % of it here under load averages of 10-20, the fixed pool the same)
             Thread.sleep(1_000);
-            long before = load.ok();
-            long m0 = System.nanoTime();
-            Thread.sleep(5_000);
-            double rate = (load.ok() - before) / ((System.nanoTime() - m0) / 1e9);
-            double ideal = MAX * 1000.0 / HANDLER_MS;
-            System.out.printf("AUTOSCALE: 1 -> %d instances in %d ms; %.1f requests/s at %d instances = %.0f %% of the ideal %.0f/s%n",
-                    MAX, grewMs, rate, MAX, 100 * rate / ideal, ideal);
-            assertTrue(rate >= 0.9 * ideal, "served " + rate + " requests/s, below 90 % of " + ideal);
+            try (Load fixed = Load.start(BACKLOG_CALLERS, FIXED)) {
+                Thread.sleep(1_000);
+                long before = load.ok();
+                long fixedBefore = fixed.ok();
+                long m0 = System.nanoTime();
+                Thread.sleep(5_000);
+                double seconds = (System.nanoTime() - m0) / 1e9;
+                double rate = (load.ok() - before) / seconds;
+                double fixedRate = (fixed.ok() - fixedBefore) / seconds;
+                double ideal = MAX * 1000.0 / HANDLER_MS;
+                System.out.printf("AUTOSCALE: 1 -> %d instances in %d ms; then %.1f requests/s = %.0f %% of the ideal %.0f/s; a fixed pool of %d"
+                        + " at the same time %.1f/s = %.0f %% of the ideal; autoscaled / fixed = %.0f %%%n",
+                        MAX, grewMs, rate, 100 * rate / ideal, ideal, MAX, fixedRate, 100 * fixedRate / ideal, 100 * rate / fixedRate);
+                assertTrue(rate >= 0.9 * fixedRate, "served " + rate + " requests/s, below 90 % of the fixed pool's " + fixedRate);
+            }
             assertEquals(MAX, version(1).path("instances").asInt(), "never past max");
         }
+        assertEquals(200, admin(0).call("DELETE", "/pools/" + FIXED, null).status());
         awaitInstances("idle: back to min", 1, Duration.ofSeconds(20));
         assertTrue(version(1).path("autoscale").path("lastChange").path("reason").asText().startsWith("shrink: "), version(1).toString());
     }
@@ -210,8 +224,12 @@ class AutoscaleTest {
         private final List<Thread> threads = new ArrayList<>();
 
         static Load start(int callers) {
+            return start(callers, POOL);
+        }
+
+        static Load start(int callers, String pool) {
             Load l = new Load();
-            String url = "http://127.0.0.1:" + gateway.port() + "/pools/" + POOL + "/sleep";
+            String url = "http://127.0.0.1:" + gateway.port() + "/pools/" + pool + "/sleep";
             for (int i = 0; i < callers; i++) {
                 Thread t = new Thread(() -> {
                     while (l.running.get()) {
