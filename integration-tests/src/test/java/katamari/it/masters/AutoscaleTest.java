@@ -194,6 +194,46 @@ class AutoscaleTest {
         }
     }
 
+    @Test
+    @Order(4)
+    void a_pool_that_wants_more_than_the_workers_hold_grows_to_what_fits_says_so_and_keeps_serving() throws Exception {
+        // the worker holds 8: a max of 12 cannot be reached
+        AdminClient.Reply r = admin(1).call("PUT", "/pools/" + POOL + "/v1", poolBody(MAX, "{\"min\":1,\"max\":12,\"growAfter\":\"1s\",\"shrinkAfter\":\"2s\"}"));
+        assertTrue(r.ok(), r.body().toString());
+        try (Load load = Load.start(BACKLOG_CALLERS)) {
+            Awaitility.await("grown to the worker's 8 and capacity-limited").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+                    .ignoreExceptions().until(() -> version(1).path("instances").asInt() == 8 && version(1).path("capacityLimited").asBoolean());
+            JsonNode view = admin(1).clusterView();
+            assertTrue(view.path("totals").path("capacityExhausted").asBoolean(), view.path("totals").toString());
+            String metrics = Http.text(Http.send("GET", "http://127.0.0.1:" + adminPorts[1] + "/metrics", null, "Authorization", "Bearer " + KEY));
+            assertTrue(metrics.matches("(?s).*katamari_cluster_capacity_exhausted\\{[^}]*\\} 1\\.0.*"), metrics);
+            long answered = load.ok();
+            Awaitility.await("calls still answered").atMost(Duration.ofSeconds(10)).until(() -> load.ok() > answered + 20);
+            assertEquals(8, version(1).path("instances").asInt(), "never past what fits");
+        }
+    }
+
+    @Test
+    @Order(5)
+    void bad_autoscale_settings_are_refused_by_the_admin_api_with_the_field_named_and_nothing_is_written() {
+        String other = POOL + "bad";
+        for (String[] bad : new String[][] {
+                {"{\"min\":5,\"max\":2}", "autoscale.min (5) is above autoscale.max (2)"},
+                {"{\"min\":0,\"max\":2}", "autoscale.min must be 1-1024, was 0"},
+                {"{\"max\":4,\"growAfter\":\"soon\"}", "growAfter: 'soon' is not a duration"}}) {
+            AdminClient.Reply r = admin(1).call("PUT", "/pools/" + other + "/v1", poolBody(1, bad[0]));
+            assertEquals(400, r.status(), r.body().toString());
+            assertEquals("bad_request", r.code(), r.body().toString());
+            assertTrue(r.message().contains(bad[1]), r.message());
+        }
+        assertEquals(404, admin(1).call("GET", "/pools/" + other, null).status());
+    }
+
+    private static String poolBody(int instances, String autoscale) {
+        String argv = Katamari.python("wordcount/wordcount.py").stream().map(a -> "\"" + a + "\"").collect(Collectors.joining(","));
+        return "{\"command\":[" + argv + "],\"instances\":" + instances + ",\"timeout\":\"20s\",\"pipeline\":true,\"autoscale\":" + autoscale + "}";
+    }
+
     private static AdminClient admin(int i) {
         return new AdminClient("http://127.0.0.1:" + adminPorts[i], KEY);
     }
