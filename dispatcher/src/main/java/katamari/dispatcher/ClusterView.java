@@ -14,6 +14,7 @@ import katamari.cluster.MasterBeat;
 import katamari.cluster.Placement;
 import katamari.cluster.PoolVersion;
 import katamari.cluster.WorkerBeat;
+import katamari.config.Autoscale;
 import katamari.config.ClusterSettings;
 import katamari.dispatcher.autoscale.Autoscaler;
 import katamari.dispatcher.election.LeaderElection;
@@ -142,7 +143,7 @@ final class ClusterView {
 
     /** The bounds and the last change (from the metadata, so every dispatcher shows it), or null for a fixed count. */
     private static Map<String, Object> autoscale(PoolVersion p) {
-        katamari.config.Autoscale a = p.definition().autoscale();
+        Autoscale a = p.definition().autoscale();
         if (a == null) {
             return null;
         }

@@ -83,6 +83,7 @@ public final class Autoscaler {
     public void clear() {
         samples.clear();
         memory.clear();
+        changes.clear();
         status = Map.of();
     }
 

@@ -48,11 +48,12 @@ final class Scaling {
         autoscaler.clear();
     }
 
-    /** @return true when some count changed (the caller places at once) */
-    boolean scale(long fence, long termAgeMillis, long now) {
+    /** Writes the autoscaler's changes; the caller places right after, in the same tick. */
+    void scale(long fence, long termAgeMillis, long now) {
         List<PoolVersion> versions = catalog.all();
         if (versions.stream().noneMatch(p -> p.definition().autoscale() != null)) {
-            return false;
+            autoscaler.clear();
+            return;
         }
         Set<String> drained = Master.drained(store);
         List<WorkerBeat> workers = liveness.liveWorkers(termAgeMillis).stream().filter(w -> !drained.contains(w.id())).toList();
@@ -63,7 +64,6 @@ final class Scaling {
             catalog.put(next);
             LOG.info("autoscale {}: {} -> {} instances ({})", key, c.from(), c.to(), c.reason());
         });
-        return !changes.isEmpty();
     }
 
     /**
