@@ -4,9 +4,12 @@ import katamari.topics.Reply;
 
 /**
  * A reply as a client received it, with the pool-version that answered (null when the client answered itself, e.g.
- * on timeout), and what hedging did to the call.
+ * on timeout), what hedging did to the call, and for a majority request how many of its copies agreed.
+ *
+ * @param quorum {@code <agreed>/<copies>} for a majority request (the largest number of equal answers when the call
+ *               was decided; the value of the {@code Katamari-Quorum} response header), null for any other call
  */
-public record Answer(Reply reply, String pool, String version, Hedging hedging) {
+public record Answer(Reply reply, String pool, String version, Hedging hedging, String quorum) {
     /** Whether a second copy of the request went out, and which copy answered. */
     public enum Hedging {
         /** No second copy was sent. */
@@ -35,7 +38,11 @@ public record Answer(Reply reply, String pool, String version, Hedging hedging) 
     }
 
     public Answer(Reply reply, String pool, String version) {
-        this(reply, pool, version, Hedging.NONE);
+        this(reply, pool, version, Hedging.NONE, null);
+    }
+
+    public Answer(Reply reply, String pool, String version, Hedging hedging) {
+        this(reply, pool, version, hedging, null);
     }
 
     public Answer {

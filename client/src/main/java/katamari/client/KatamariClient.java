@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import katamari.config.KafkaSettings;
 import katamari.topics.ErrorCode;
+import katamari.topics.HeaderNames;
 import katamari.topics.KafkaRecords;
 import katamari.topics.KatamariError;
 import katamari.topics.Reply;
@@ -175,6 +176,47 @@ public final class KatamariClient implements AutoCloseable {
                     : copyId.equals(a.reply().id()) ? Answer.Hedging.SENT_HEDGE_WON : Answer.Hedging.SENT_FIRST_WON;
             return new Answer(r, a.pool(), a.version(), how);
         });
+    }
+
+    /** The correlation id of copy {@code i} (1-based) of a majority request. */
+    public static String copyId(String id, int i) {
+        return id + ".q" + i;
+    }
+
+    /**
+     * A majority request: publishes {@code copies} copies of the request at once, copy i under {@link #copyId} with
+     * header {@code katamari-copy: i/copies} (agents run the copies on distinct instances where they can), and
+     * answers as soon as a majority of them gave equal answers, or no majority is possible any more ({@code
+     * no_quorum}, or {@code timeout} at the deadline; {@link Quorum}). Copies answering after that are dropped as
+     * late. The answer's reply carries {@code id}; {@link Answer#quorum()} says how many agreed.
+     */
+    public CompletableFuture<Answer> quorum(String pool, String version, String id, Request request, long deadlineMillis, String pin, int copies) {
+        Quorum tally = new Quorum(id, copies);
+        CompletableFuture<Answer> decided = new CompletableFuture<>();
+        List<String> ids = java.util.stream.IntStream.rangeClosed(1, copies).mapToObj(i -> copyId(id, i)).toList();
+        for (String copy : ids) {
+            correlator.expect(copy, deadlineMillis).thenAccept(a -> {
+                Answer d = tally.add(a);
+                if (d != null && decided.complete(d)) {
+                    ids.forEach(correlator::drop); // the rest are late now: their replies are dropped
+                }
+            });
+        }
+        for (int i = 1; i <= copies; i++) {
+            String copy = ids.get(i - 1);
+            ProducerRecord<byte[], byte[]> record = requestRecord(pool, version, copy, request, deadlineMillis, pin, replyTopic);
+            record.headers().add(HeaderNames.COPY, (i + "/" + copies).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            try {
+                producer.send(record, (metadata, error) -> {
+                    if (error != null) {
+                        refused(copy, pool, version, error);
+                    }
+                });
+            } catch (RuntimeException e) {
+                refused(copy, pool, version, e);
+            }
+        }
+        return decided;
     }
 
     /**

@@ -149,6 +149,17 @@ final class ReplyCorrelator implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Forgets a pending id without answering it (a majority request decided before this copy answered): its timer
+     * is cancelled and its reply, should one come, is dropped as late. Whoever waited on it must not wait any more.
+     */
+    public void drop(String id) {
+        Pending p = pending.remove(id);
+        if (p != null) {
+            p.cancelTimer();
+        }
+    }
+
     /** Completes a pending entry with an error the client produced itself (e.g. the request could not be sent). */
     public void fail(String id, KatamariError error) {
         Pending p = pending.remove(id);

@@ -17,6 +17,7 @@ import katamari.topics.Names;
  * @param maxJsonDepth    deepest nesting of arrays and objects a request body may have (400 beyond)
  * @param maxStringLength longest string (value or field name) in a request body, in characters (400 beyond)
  * @param maxBatch        most calls in one JSON-RPC batch
+ * @param maxQuorum       most copies a majority request may ask for ({@code Katamari-Quorum}); odd, at least 1
  * @param apiKeys         name → key; a gateway with none refuses to start unless {@code open}
  * @param open            serve every pool without a key (dev only; said loudly at start)
  */
@@ -30,6 +31,7 @@ public record GatewaySettings(
         int maxJsonDepth,
         int maxStringLength,
         int maxBatch,
+        int maxQuorum,
         Map<String, ApiKey> apiKeys,
         boolean open) {
 
@@ -37,6 +39,8 @@ public record GatewaySettings(
     public static final int DEFAULT_MAX_JSON_DEPTH = 64;
     public static final int DEFAULT_MAX_STRING_LENGTH = 256 * 1024;
     public static final int DEFAULT_MAX_BATCH = 100;
+    /** Five copies outvote two wrong answers; more cost more instances per call than any pool here has to spare. */
+    public static final int DEFAULT_MAX_QUORUM = 5;
 
     public GatewaySettings {
         if (host == null || host.isBlank()) {
@@ -56,6 +60,10 @@ public record GatewaySettings(
         positive("maxJsonDepth", maxJsonDepth);
         positive("maxStringLength", maxStringLength);
         positive("maxBatch", maxBatch);
+        positive("maxQuorum", maxQuorum);
+        if (maxQuorum % 2 == 0) {
+            throw new IllegalArgumentException("gateway.maxQuorum must be odd (a majority of an even number can tie), was " + maxQuorum);
+        }
         apiKeys = apiKeys == null ? Map.of() : Map.copyOf(new TreeMap<>(apiKeys));
         Set<String> secrets = new HashSet<>();
         for (Map.Entry<String, ApiKey> k : apiKeys.entrySet()) {
@@ -71,7 +79,7 @@ public record GatewaySettings(
     /** The settings before limits, keys and backpressure existed; those get their defaults (and no keys, not open). */
     public GatewaySettings(String host, int port, String id, Duration timeout, int maxBodyBytes) {
         this(host, port, id, timeout, maxBodyBytes, DEFAULT_MAX_PENDING, DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_STRING_LENGTH,
-                DEFAULT_MAX_BATCH, Map.of(), false);
+                DEFAULT_MAX_BATCH, DEFAULT_MAX_QUORUM, Map.of(), false);
     }
 
     private static void positive(String name, int value) {
@@ -86,47 +94,52 @@ public record GatewaySettings(
 
     public GatewaySettings withHost(String newHost) {
         return new GatewaySettings(newHost, port, id, timeout, maxBodyBytes, maxPending, maxJsonDepth, maxStringLength, maxBatch,
-                apiKeys, open);
+                maxQuorum, apiKeys, open);
     }
 
     public GatewaySettings withId(String newId) {
         return new GatewaySettings(host, port, newId, timeout, maxBodyBytes, maxPending, maxJsonDepth, maxStringLength, maxBatch,
-                apiKeys, open);
+                maxQuorum, apiKeys, open);
     }
 
     public GatewaySettings withTimeout(Duration newTimeout) {
         return new GatewaySettings(host, port, id, newTimeout, maxBodyBytes, maxPending, maxJsonDepth, maxStringLength, maxBatch,
-                apiKeys, open);
+                maxQuorum, apiKeys, open);
     }
 
     public GatewaySettings withMaxBodyBytes(int newMaxBodyBytes) {
         return new GatewaySettings(host, port, id, timeout, newMaxBodyBytes, maxPending, maxJsonDepth, maxStringLength, maxBatch,
-                apiKeys, open);
+                maxQuorum, apiKeys, open);
     }
 
     public GatewaySettings withMaxBatch(int newMaxBatch) {
         return new GatewaySettings(host, port, id, timeout, maxBodyBytes, maxPending, maxJsonDepth, maxStringLength, newMaxBatch,
-                apiKeys, open);
+                maxQuorum, apiKeys, open);
+    }
+
+    public GatewaySettings withMaxQuorum(int newMaxQuorum) {
+        return new GatewaySettings(host, port, id, timeout, maxBodyBytes, maxPending, maxJsonDepth, maxStringLength, maxBatch,
+                newMaxQuorum, apiKeys, open);
     }
 
     public GatewaySettings withPort(int newPort) {
-        return new GatewaySettings(host, newPort, id, timeout, maxBodyBytes, maxPending, maxJsonDepth, maxStringLength, maxBatch, apiKeys, open);
+        return new GatewaySettings(host, newPort, id, timeout, maxBodyBytes, maxPending, maxJsonDepth, maxStringLength, maxBatch, maxQuorum, apiKeys, open);
     }
 
     public GatewaySettings withMaxPending(int newMaxPending) {
-        return new GatewaySettings(host, port, id, timeout, maxBodyBytes, newMaxPending, maxJsonDepth, maxStringLength, maxBatch, apiKeys, open);
+        return new GatewaySettings(host, port, id, timeout, maxBodyBytes, newMaxPending, maxJsonDepth, maxStringLength, maxBatch, maxQuorum, apiKeys, open);
     }
 
     public GatewaySettings withLimits(int newMaxJsonDepth, int newMaxStringLength) {
-        return new GatewaySettings(host, port, id, timeout, maxBodyBytes, maxPending, newMaxJsonDepth, newMaxStringLength, maxBatch, apiKeys, open);
+        return new GatewaySettings(host, port, id, timeout, maxBodyBytes, maxPending, newMaxJsonDepth, newMaxStringLength, maxBatch, maxQuorum, apiKeys, open);
     }
 
     public GatewaySettings withApiKeys(Map<String, ApiKey> keys) {
-        return new GatewaySettings(host, port, id, timeout, maxBodyBytes, maxPending, maxJsonDepth, maxStringLength, maxBatch, keys, open);
+        return new GatewaySettings(host, port, id, timeout, maxBodyBytes, maxPending, maxJsonDepth, maxStringLength, maxBatch, maxQuorum, keys, open);
     }
 
     public GatewaySettings withOpen(boolean newOpen) {
-        return new GatewaySettings(host, port, id, timeout, maxBodyBytes, maxPending, maxJsonDepth, maxStringLength, maxBatch, apiKeys, newOpen);
+        return new GatewaySettings(host, port, id, timeout, maxBodyBytes, maxPending, maxJsonDepth, maxStringLength, maxBatch, maxQuorum, apiKeys, newOpen);
     }
 
     /** Everything but the keys, for logs. */
@@ -134,6 +147,6 @@ public record GatewaySettings(
     public String toString() {
         return "GatewaySettings[" + host + ":" + port + ", id=" + id + ", timeout=" + timeout + ", maxBodyBytes=" + maxBodyBytes
                 + ", maxPending=" + maxPending + ", maxJsonDepth=" + maxJsonDepth + ", maxStringLength=" + maxStringLength
-                + ", maxBatch=" + maxBatch + ", apiKeys=" + apiKeys.keySet() + (open ? " (OPEN)" : "") + "]";
+                + ", maxBatch=" + maxBatch + ", maxQuorum=" + maxQuorum + ", apiKeys=" + apiKeys.keySet() + (open ? " (OPEN)" : "") + "]";
     }
 }

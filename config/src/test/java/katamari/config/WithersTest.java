@@ -78,7 +78,16 @@ class WithersTest {
     @Test
     void each_gateway_wither_sets_its_field_and_keeps_the_rest() {
         GatewaySettings g = GatewaySettings.defaults().withHost("127.0.0.2").withPort(0).withId("gw").withTimeout(Duration.ofSeconds(2))
-                .withMaxBodyBytes(10).withMaxPending(11).withLimits(12, 13).withMaxBatch(14).withOpen(true);
-        assertEquals(new GatewaySettings("127.0.0.2", 0, "gw", Duration.ofSeconds(2), 10, 11, 12, 13, 14, Map.of(), true), g);
+                .withMaxBodyBytes(10).withMaxPending(11).withLimits(12, 13).withMaxBatch(14).withMaxQuorum(7).withOpen(true);
+        assertEquals(new GatewaySettings("127.0.0.2", 0, "gw", Duration.ofSeconds(2), 10, 11, 12, 13, 14, 7, Map.of(), true), g);
+    }
+
+    @Test
+    void a_quorum_ceiling_must_be_odd_and_positive() {
+        for (int bad : new int[] {0, 4, -1}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GatewaySettings.defaults().withMaxQuorum(bad));
+            assertTrue(e.getMessage().contains("gateway.maxQuorum"), e.getMessage());
+        }
+        assertEquals(GatewaySettings.DEFAULT_MAX_QUORUM, GatewaySettings.defaults().maxQuorum());
     }
 }

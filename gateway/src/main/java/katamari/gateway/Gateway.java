@@ -77,7 +77,7 @@ public final class Gateway implements AutoCloseable {
         }
         Backpressure backpressure = new Backpressure(config.gateway().maxPending());
         stats = new GatewayStats(id, directory, backpressure, clusterPools == null ? null : clusterPools::workers, config.kafka());
-        PoolCalls calls = new PoolCalls(directory, client, backpressure, stats);
+        PoolCalls calls = new PoolCalls(directory, client, backpressure, stats, config.gateway().maxQuorum());
         http = new HttpFaceplate(config.gateway(), calls, keys, stats, this::isReady)
                 .start(config.gateway().host(), config.gateway().port());
         LOG.info("gateway {} serving on http://{}:{} (replies on {})", id, config.gateway().host(), port(), replyTopic());

@@ -18,6 +18,8 @@ public enum ErrorCode {
     OVERLOADED("overloaded", 503),
     HANDLER_ERROR("handler_error", 500),
     INSTANCE_CRASHED("instance_crashed", 502),
+    /** a majority request's copies gave no majority of equal answers (docs/design.md, "Majority requests"); gateway only */
+    NO_QUORUM("no_quorum", 502),
     TIMEOUT("timeout", 504),
     /** a fault of Katamari itself (a bug); never used for anything a client or chassis did */
     INTERNAL("internal", 500);

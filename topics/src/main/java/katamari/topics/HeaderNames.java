@@ -4,7 +4,8 @@ package katamari.topics;
 public final class HeaderNames {
     /**
      * Correlation id; required when a reply is wanted. A gateway's hedge copy of a request carries {@code <id>.hedge}
-     * (docs/design.md, "Hedged requests"): to agents it is an ordinary request of its own.
+     * (docs/design.md, "Hedged requests"), and copy i of a majority request {@code <id>.q<i>} (with {@link #COPY}): to
+     * agents each runs as a request of its own (copies of one request go to distinct instances where they can).
      */
     public static final String ID = "katamari-id";
     /** Topic for the reply; absent means fire-and-forget. */
@@ -13,6 +14,11 @@ public final class HeaderNames {
     public static final String DEADLINE = "katamari-deadline";
     /** Set by the gateway when the client pinned a version; informational. */
     public static final String VERSION_PIN = "katamari-version-pin";
+    /**
+     * {@code <i>/<n>} on copy i of a gateway's majority request of n copies, whose id is {@code <id>.q<i>}: agents
+     * run the copies of one request on distinct instances where they can (docs/design.md, "Majority requests").
+     */
+    public static final String COPY = "katamari-copy";
 
     public static final String POOL = "katamari-pool";
     public static final String VERSION = "katamari-version";

@@ -58,6 +58,37 @@ public final class WireCodec {
         }
     }
 
+    /**
+     * {@code node} as JSON text with every object's keys in sorted order, so that two answers that differ only in
+     * key order read the same (majority requests compare answers by this).
+     */
+    public static String canonical(JsonNode node) {
+        try {
+            return MAPPER.writeValueAsString(sortedKeys(node));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialize a JSON tree", e);
+        }
+    }
+
+    private static JsonNode sortedKeys(JsonNode node) {
+        if (node == null) {
+            return com.fasterxml.jackson.databind.node.NullNode.getInstance();
+        }
+        if (node.isObject()) {
+            ObjectNode sorted = MAPPER.createObjectNode();
+            java.util.TreeMap<String, JsonNode> fields = new java.util.TreeMap<>();
+            node.properties().forEach(f -> fields.put(f.getKey(), f.getValue()));
+            fields.forEach((k, v) -> sorted.set(k, sortedKeys(v)));
+            return sorted;
+        }
+        if (node.isArray()) {
+            com.fasterxml.jackson.databind.node.ArrayNode sorted = MAPPER.createArrayNode();
+            node.forEach(e -> sorted.add(sortedKeys(e)));
+            return sorted;
+        }
+        return node;
+    }
+
     public static byte[] encodeRequest(Request request) {
         ObjectNode node = MAPPER.createObjectNode();
         node.put("method", request.method());
@@ -105,6 +136,9 @@ public final class WireCodec {
         if (error.version() != null) {
             e.put("version", error.version());
         }
+        if (error.answers() != null) {
+            e.set("answers", error.answers());
+        }
         return e;
     }
 
@@ -132,8 +166,9 @@ public final class WireCodec {
         if (!error.isObject() || !error.path("code").isTextual()) {
             throw new MalformedRecordException("error must be an object with a 'code' string");
         }
+        JsonNode answers = error.get("answers");
         return new KatamariError(error.get("code").asText(), error.path("message").asText(""),
-                textOrNull(error.get("pool")), textOrNull(error.get("version")));
+                textOrNull(error.get("pool")), textOrNull(error.get("version")), answers == null || answers.isNull() ? null : answers);
     }
 
     private static String textOrNull(JsonNode node) {

@@ -56,4 +56,19 @@ class WireCodecTest {
         assertEquals("my_own", r.error().code());
         assertEquals(ErrorCode.HANDLER_ERROR, r.error().knownCode());
     }
+
+    @Test
+    void canonical_json_sorts_the_keys_of_every_object_and_keeps_array_order() {
+        assertEquals("{\"a\":[{\"x\":1,\"y\":2},3],\"b\":null}", WireCodec.canonical(WireCodec.parse("{\"b\":null,\"a\":[{\"y\":2,\"x\":1},3]}")));
+        assertEquals(WireCodec.canonical(WireCodec.parse("[1,2]")), "[1,2]");
+    }
+
+    @Test
+    void a_no_quorum_error_carries_its_answers_through_the_codec() {
+        Reply r = Reply.failure("c", KatamariError.of(ErrorCode.NO_QUORUM, "no majority").at("vote", "v1")
+                .withAnswers(WireCodec.parse("[{\"count\":1,\"result\":7},{\"count\":1,\"failed\":\"timeout\"}]")));
+        Reply back = WireCodec.decodeReply(WireCodec.encodeReply(r));
+        assertEquals(r, back);
+        assertEquals(502, back.error().knownCode().httpStatus());
+    }
 }

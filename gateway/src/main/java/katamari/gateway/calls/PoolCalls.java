@@ -33,6 +33,12 @@ public final class PoolCalls {
      */
     public record Target(String pool, String pin, String routeKey) {}
 
+    /**
+     * A majority request's number of copies, as the caller asked (odd, at least 1: {@code Katamari-Quorum} checks
+     * that); {@code from} names where it was asked, for messages.
+     */
+    public record Quorum(int copies, String from) {}
+
     /** A published call: the version it was routed to, and its answer (which then always names pool and version). */
     public record Call(PoolDefinition routed, CompletableFuture<Answer> answer) {}
 
@@ -40,6 +46,7 @@ public final class PoolCalls {
     private final KatamariClient client;
     private final Backpressure backpressure;
     private final GatewayStats stats;
+    private final int maxQuorum;
     private final Map<String, HedgeBudget> budgets = new ConcurrentHashMap<>();
 
     /**
@@ -63,7 +70,9 @@ public final class PoolCalls {
         }
     }
 
-    public PoolCalls(PoolDirectory directory, KatamariClient client, Backpressure backpressure, GatewayStats stats) {
+    /** @param maxQuorum most copies a majority request may ask for ({@code gateway.maxQuorum}) */
+    public PoolCalls(PoolDirectory directory, KatamariClient client, Backpressure backpressure, GatewayStats stats, int maxQuorum) {
+        this.maxQuorum = maxQuorum;
         this.directory = directory;
         this.client = client;
         this.backpressure = backpressure;
@@ -81,7 +90,20 @@ public final class PoolCalls {
      * the pool-version's hedges stay within its {@code hedgeMaxPercent} of its calls at this gateway.
      */
     public Call call(ApiClient who, Target target, String id, Request request, long deadlineMillis, Long hedgeMillis) {
+        return call(who, target, id, request, deadlineMillis, hedgeMillis, null);
+    }
+
+    /**
+     * {@link #call} as a majority request when {@code quorum} asks for more than one copy: the copies go out at once,
+     * and the call is never hedged. Refused ({@code bad_request}, nothing published) when it asks for more copies
+     * than {@code gateway.maxQuorum} or than the pool-version's {@code instances}. A quorum of 1 is a plain call
+     * whose answer says {@code 1/1}.
+     */
+    public Call call(ApiClient who, Target target, String id, Request request, long deadlineMillis, Long hedgeMillis, Quorum quorum) {
         PoolDefinition pool = route(who, target);
+        if (quorum != null) {
+            checkQuorum(quorum, pool);
+        }
         Backpressure.Permit permit = admit(pool);
         long start = System.nanoTime();
         HedgeBudget budget = budgets.computeIfAbsent(pool.key(), k -> new HedgeBudget());
@@ -91,16 +113,25 @@ public final class PoolCalls {
                 () -> budget.tryHedge(pool.hedgeCapPercent()), () -> stats.hedgeSent(pool.name(), pool.version()));
         CompletableFuture<Answer> answer;
         try {
-            answer = client.call(pool.name(), pool.version(), id, request, deadlineMillis, target.pin(), hedge);
+            if (quorum != null && quorum.copies() > 1) {
+                answer = client.quorum(pool.name(), pool.version(), id, request, deadlineMillis, target.pin(), quorum.copies());
+                stats.quorumSent(pool.name(), pool.version());
+            } else {
+                answer = client.call(pool.name(), pool.version(), id, request, deadlineMillis, target.pin(), quorum == null ? hedge : null);
+            }
         } catch (RuntimeException e) {
             permit.release();
             throw e;
         }
         // released however the answer ends, so that the bound can never leak a place
         return new Call(pool, answer.whenComplete((a, e) -> permit.release()).thenApply(a -> {
-            Answer named = named(a, pool);
+            Answer named = named(a, pool, quorum);
             if (named.hedging() == Answer.Hedging.SENT_HEDGE_WON) {
                 stats.hedgeWon(pool.name(), pool.version());
+            }
+            if (quorum != null && quorum.copies() > 1 && !isTimeout(named)) {
+                stats.quorumEnded(pool.name(), pool.version(), !(named.reply().isError()
+                        && named.reply().error().knownCode() == ErrorCode.NO_QUORUM));
             }
             stats.answered(pool.name(), pool.version(), named.reply().isError() ? named.reply().error().code() : null, System.nanoTime() - start);
             return named;
@@ -148,12 +179,32 @@ public final class PoolCalls {
         }
     }
 
-    /** An answer the client made itself (timeout, send failure) names no pool-version; this one was routed, so say where. */
-    private static Answer named(Answer a, PoolDefinition pool) {
+    /** More copies than the ceiling or than the pool-version has instances: refused before anything is published. */
+    private void checkQuorum(Quorum quorum, PoolDefinition pool) {
+        if (quorum.copies() > maxQuorum) {
+            throw new GatewayException(ErrorCode.BAD_REQUEST, quorum.from() + " may ask for at most " + maxQuorum
+                    + " copies (gateway.maxQuorum), was " + quorum.copies());
+        }
+        if (quorum.copies() > pool.instances()) {
+            throw new GatewayException(ErrorCode.BAD_REQUEST, quorum.from() + " asks for " + quorum.copies() + " copies, but "
+                    + pool.key() + " runs " + pool.instances() + " instances: copies run on distinct instances");
+        }
+    }
+
+    private static boolean isTimeout(Answer a) {
+        return a.reply().isError() && a.reply().error().knownCode() == ErrorCode.TIMEOUT;
+    }
+
+    /**
+     * An answer the client made itself (timeout, send failure) names no pool-version; this one was routed, so say
+     * where. A quorum of 1 (a plain call) still says how many agreed.
+     */
+    private static Answer named(Answer a, PoolDefinition pool, Quorum quorum) {
         Reply r = a.reply();
         if (r.isError() && r.error().pool() == null) {
             r = Reply.failure(r.id(), r.error().at(pool.name(), pool.version()));
         }
-        return new Answer(r, a.pool() != null ? a.pool() : pool.name(), a.version() != null ? a.version() : pool.version(), a.hedging());
+        String agreed = a.quorum() != null ? a.quorum() : quorum == null ? null : a.pool() == null ? "0/1" : "1/1";
+        return new Answer(r, a.pool() != null ? a.pool() : pool.name(), a.version() != null ? a.version() : pool.version(), a.hedging(), agreed);
     }
 }

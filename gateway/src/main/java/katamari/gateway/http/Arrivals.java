@@ -4,23 +4,28 @@ import io.javalin.http.Context;
 import java.time.Duration;
 import katamari.gateway.GatewayException;
 import katamari.gateway.auth.ApiClient;
+import katamari.gateway.calls.PoolCalls;
 import katamari.topics.ErrorCode;
 
 /**
  * What the pool routes and JSON-RPC read alike from an HTTP request before they call a pool: who calls (its API
- * key), the route key, and the deadline ({@code Katamari-Timeout-Ms}, which may only shorten {@code gateway.timeout}).
+ * key), the route key, the deadline ({@code Katamari-Timeout-Ms}, which may only shorten {@code gateway.timeout}), a hedge
+ * delay and a quorum.
  */
 final class Arrivals {
     static final String TIMEOUT_HEADER = "Katamari-Timeout-Ms";
     static final String ROUTE_KEY_HEADER = "Katamari-Route-Key";
     static final String HEDGE_HEADER = "Katamari-Hedge-Ms";
+    /** How many copies of a majority request to run (docs/design.md, "Majority requests"); also a response header. */
+    static final String QUORUM_HEADER = "Katamari-Quorum";
 
     /**
      * One HTTP request's caller; every call of a JSON-RPC batch shares it.
      *
      * @param hedgeMs the {@code Katamari-Hedge-Ms} header, or null (the pool-version's {@code hedgeAfter} applies)
+     * @param quorum  the {@code Katamari-Quorum} header, or null (one copy)
      */
-    record Arrival(ApiClient who, String routeKey, long deadline, Long hedgeMs) {}
+    record Arrival(ApiClient who, String routeKey, long deadline, Long hedgeMs, PoolCalls.Quorum quorum) {}
 
     private final Access access;
     private final Duration globalTimeout;
@@ -34,7 +39,34 @@ final class Arrivals {
     Arrival of(Context ctx) {
         ApiClient who = access.caller(ctx);
         long deadline = System.currentTimeMillis() + timeout(ctx.header(TIMEOUT_HEADER)).toMillis();
-        return new Arrival(who, ctx.header(ROUTE_KEY_HEADER), deadline, positiveMillis(ctx.header(HEDGE_HEADER), HEDGE_HEADER));
+        return new Arrival(who, ctx.header(ROUTE_KEY_HEADER), deadline, positiveMillis(ctx.header(HEDGE_HEADER), HEDGE_HEADER),
+                quorum(ctx.header(QUORUM_HEADER), QUORUM_HEADER));
+    }
+
+    /**
+     * A number of copies as a caller wrote it ({@code what} names where): an odd whole number, at least 1, or null
+     * when absent. The limits that depend on the pool-version are {@link PoolCalls}'. @throws GatewayException
+     * bad_request for anything else
+     */
+    static PoolCalls.Quorum quorum(String text, String what) {
+        if (text == null) {
+            return null;
+        }
+        int n;
+        try {
+            n = Integer.parseInt(text.trim());
+        } catch (NumberFormatException e) {
+            throw new GatewayException(ErrorCode.BAD_REQUEST, what + " must be an odd whole number of copies (1, 3, 5...), was '" + text + "'");
+        }
+        return quorum(n, what);
+    }
+
+    static PoolCalls.Quorum quorum(int n, String what) {
+        if (n < 1 || n % 2 == 0) {
+            throw new GatewayException(ErrorCode.BAD_REQUEST, what + " must be an odd number of copies, at least 1 (a majority of an even"
+                    + " number can tie), was " + n);
+        }
+        return new PoolCalls.Quorum(n, what);
     }
 
     /**

@@ -24,7 +24,8 @@ import org.slf4j.MDC;
  *
  * <p>JSON-RPC codes: -32700 the body is not JSON; -32600 not a valid request object, or the HTTP request as a whole
  * was refused (no key, too large, past a limit); -32601 {@code pool_not_found}, {@code method_not_found}; -32602
- * {@code bad_request} (argument names); -32603 everything else. {@code error.data} holds Katamari's error.
+ * {@code bad_request} (argument names, a bad {@code katamariQuorum}); -32603 everything else ({@code no_quorum} among them).
+ * {@code error.data} holds Katamari's error (with {@code answers} for {@code no_quorum}).
  */
 final class ErrorResponses {
     private static final Logger LOG = LoggerFactory.getLogger(ErrorResponses.class);
@@ -62,6 +63,9 @@ final class ErrorResponses {
             ctx.header(VERSION_HEADER, answer.version());
         }
         ctx.header(HEDGE_HEADER, answer.hedging().wire());
+        if (answer.quorum() != null) {
+            ctx.header(Arrivals.QUORUM_HEADER, answer.quorum());
+        }
         if (status == 503) {
             ctx.header("Retry-After", String.valueOf(Backpressure.RETRY_AFTER_SECONDS));
         }

@@ -38,7 +38,7 @@ final class PoolRoutes {
         String pin = pin(ctx);
         ObjectNode args = args(ctx.bodyAsBytes());
         PoolCalls.Call call = calls.call(arrival.who(), new PoolCalls.Target(ctx.pathParam("pool"), pin, arrival.routeKey()),
-                ErrorResponses.requestId(ctx), new Request(ctx.pathParam("method"), args), arrival.deadline(), arrival.hedgeMs());
+                ErrorResponses.requestId(ctx), new Request(ctx.pathParam("method"), args), arrival.deadline(), arrival.hedgeMs(), arrival.quorum());
         ctx.header(ErrorResponses.VERSION_HEADER, call.routed().version());
         ctx.future(() -> call.answer().thenAccept(a -> ErrorResponses.write(ctx, a)));
     }

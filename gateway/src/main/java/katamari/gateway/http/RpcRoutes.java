@@ -51,6 +51,8 @@ final class RpcRoutes {
 
     /** A request object's own hedge delay in ms (a Katamari member next to {@code params}; docs/http-api.md). */
     static final String HEDGE_MEMBER = "katamariHedgeMs";
+    /** A request object's own number of copies for a majority request (like {@code Katamari-Quorum}). */
+    static final String QUORUM_MEMBER = "katamariQuorum";
 
     void register(JavalinConfig config) {
         config.routes.post(PATH, this::rpc);
@@ -73,7 +75,12 @@ final class RpcRoutes {
         }
         if (!doc.isArray()) {
             CompletableFuture<ObjectNode> answer = one(shared, doc, requestId, version -> ctx.header(ErrorResponses.VERSION_HEADER, version),
-                    hedging -> ctx.header(ErrorResponses.HEDGE_HEADER, hedging.wire()));
+                    a -> {
+                        ctx.header(ErrorResponses.HEDGE_HEADER, a.hedging().wire());
+                        if (a.quorum() != null) {
+                            ctx.header(Arrivals.QUORUM_HEADER, a.quorum());
+                        }
+                    });
             ctx.future(() -> answer.thenAccept(a -> ErrorResponses.rpc(ctx, a)));
             return;
         }
@@ -84,7 +91,7 @@ final class RpcRoutes {
         }
         List<CompletableFuture<ObjectNode>> answers = new ArrayList<>();
         for (int i = 0; i < doc.size(); i++) {
-            answers.add(one(shared, doc.get(i), requestId + "-" + (i + 1), version -> { }, hedging -> { }));
+            answers.add(one(shared, doc.get(i), requestId + "-" + (i + 1), version -> { }, a -> { }));
         }
         ctx.future(() -> CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenAccept(done -> {
             ArrayNode out = WireCodec.mapper().createArrayNode();
@@ -99,7 +106,7 @@ final class RpcRoutes {
      * @return its response, or null for a notification (which is never answered)
      */
     private CompletableFuture<ObjectNode> one(Arrivals.Arrival shared, JsonNode call, String id, Consumer<String> routedTo,
-                                              Consumer<Answer.Hedging> hedged) {
+                                              Consumer<Answer> answered) {
         if (!(call instanceof ObjectNode c)) {
             return done(invalid(NullNode.getInstance(), "a request must be an object, not " + kind(call), id));
         }
@@ -142,6 +149,21 @@ final class RpcRoutes {
             }
             hedgeMs = hedgeMember.longValue();
         }
+        // the call's own quorum over the HTTP request's Katamari-Quorum, likewise
+        JsonNode quorumMember = c.get(QUORUM_MEMBER);
+        PoolCalls.Quorum quorum = shared.quorum();
+        if (quorumMember != null) {
+            try {
+                if (!quorumMember.isIntegralNumber() || !quorumMember.canConvertToInt()) {
+                    throw new GatewayException(ErrorCode.BAD_REQUEST, "'" + QUORUM_MEMBER + "' must be an odd whole number of copies (1, 3, 5...), not "
+                            + quorumMember);
+                }
+                quorum = Arrivals.quorum(quorumMember.intValue(), "'" + QUORUM_MEMBER + "'");
+            } catch (GatewayException e) {
+                return notification ? done(null) : done(ErrorResponses.rpcError(answerId, ErrorResponses.INVALID_PARAMS,
+                        KatamariError.of(ErrorCode.BAD_REQUEST, e.getMessage()), id));
+            }
+        }
         ObjectNode args = params == null ? WireCodec.mapper().createObjectNode() : (ObjectNode) params;
         PoolCalls.Target target = new PoolCalls.Target(m.group(1), m.group(2), shared.routeKey());
         Request request = new Request(m.group(3), args);
@@ -150,10 +172,10 @@ final class RpcRoutes {
                 calls.notify(shared.who(), target, id, request, shared.deadline());
                 return done(null);
             }
-            PoolCalls.Call sent = calls.call(shared.who(), target, id, request, shared.deadline(), hedgeMs);
+            PoolCalls.Call sent = calls.call(shared.who(), target, id, request, shared.deadline(), hedgeMs, quorum);
             routedTo.accept(sent.routed().version());
             return sent.answer().thenApply(a -> {
-                hedged.accept(a.hedging());
+                answered.accept(a);
                 return ErrorResponses.rpcAnswer(answerId, a.reply());
             });
         } catch (GatewayException e) {

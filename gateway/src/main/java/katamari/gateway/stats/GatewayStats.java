@@ -86,6 +86,9 @@ public final class GatewayStats implements AutoCloseable {
         final RateWindow rate = new RateWindow();
         final Counter hedgesSent;
         final Counter hedgesWon;
+        final Counter quorumCalls;
+        final Counter quorumAgreed;
+        final Counter quorumFailed;
 
         VersionMeters(String pool, String version) {
             this.pool = pool;
@@ -96,6 +99,12 @@ public final class GatewayStats implements AutoCloseable {
                     .description("second copies of a call sent because no reply had come after the hedge delay").tags(tags).register(registry);
             hedgesWon = Counter.builder("katamari.gateway.hedges.won")
                     .description("hedged calls whose second copy answered first").tags(tags).register(registry);
+            quorumCalls = Counter.builder("katamari.gateway.quorum.calls")
+                    .description("majority requests (Katamari-Quorum above 1) sent as several copies").tags(tags).register(registry);
+            quorumAgreed = Counter.builder("katamari.gateway.quorum.agreed")
+                    .description("majority requests answered by a majority of equal answers").tags(tags).register(registry);
+            quorumFailed = Counter.builder("katamari.gateway.quorum.no_quorum")
+                    .description("majority requests answered no_quorum: no majority of equal answers was possible").tags(tags).register(registry);
             latency = Timer.builder("katamari.gateway.latency").description("time from publishing a request to its answer")
                     .tags(tags).publishPercentiles(0.5, 0.99).distributionStatisticExpiry(Duration.ofMinutes(1))
                     .distributionStatisticBufferLength(3).register(registry);
@@ -147,6 +156,17 @@ public final class GatewayStats implements AutoCloseable {
     /** A hedge copy answered its call before the first copy did. */
     public void hedgeWon(String pool, String version) {
         meters(pool, version).hedgesWon.increment();
+    }
+
+    /** A majority request of several copies went out to {@code pool/version}. */
+    public void quorumSent(String pool, String version) {
+        meters(pool, version).quorumCalls.increment();
+    }
+
+    /** A majority request ended: a majority agreed, or {@code no_quorum} (a timeout is neither). */
+    public void quorumEnded(String pool, String version, boolean agreed) {
+        VersionMeters m = meters(pool, version);
+        (agreed ? m.quorumAgreed : m.quorumFailed).increment();
     }
 
     /** A call the gateway refused after routing it (e.g. {@code overloaded}). */
@@ -216,6 +236,8 @@ public final class GatewayStats implements AutoCloseable {
         v.put("latencyMs", latency);
         v.put("errors", errors);
         v.put("hedges", Map.of("sent", (long) m.hedgesSent.count(), "won", (long) m.hedgesWon.count()));
+        v.put("quorum", Map.of("calls", (long) m.quorumCalls.count(), "agreed", (long) m.quorumAgreed.count(),
+                "noQuorum", (long) m.quorumFailed.count()));
         v.put("pending", backpressure.pending(key));
         v.put("maxPending", backpressure.max());
         if (workers != null) {
@@ -232,7 +254,7 @@ public final class GatewayStats implements AutoCloseable {
 
     /** Outcomes that are the version's fault (a rollout rolls back on them), not the client's. */
     private static final java.util.Set<String> FAILURES = java.util.Set.of(ErrorCode.HANDLER_ERROR.wire(),
-            ErrorCode.INSTANCE_CRASHED.wire(), ErrorCode.TIMEOUT.wire(), ErrorCode.INTERNAL.wire());
+            ErrorCode.INSTANCE_CRASHED.wire(), ErrorCode.TIMEOUT.wire(), ErrorCode.INTERNAL.wire(), ErrorCode.NO_QUORUM.wire());
 
     /**
      * Per {@code pool/version}, for the gateway's heartbeat: cumulative counts, the last minute's percentiles, and the

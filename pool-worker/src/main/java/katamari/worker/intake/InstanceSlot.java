@@ -42,6 +42,8 @@ public final class InstanceSlot implements Runnable {
     private final Supervisor supervisor;
     private final CallRunner calls;
     private final Relay relay;
+    /** The majority requests this slot ran a copy of: their other copies go to other instances. */
+    private final Siblings siblings = new Siblings();
     private final CountDownLatch stopped = new CountDownLatch(1);
     /** Pipeline, slot thread only: when the instance started the call in hand, and how long its calls take (EWMA). */
     private long headStartedNanos;
@@ -61,7 +63,7 @@ public final class InstanceSlot implements Runnable {
         this.clock = clock;
         this.supervisor = supervisor;
         this.calls = new CallRunner(pool, settings, replies, supervisor, clock);
-        this.relay = new Relay(intake, calls, supervisor, clock);
+        this.relay = new Relay(intake, calls, supervisor, clock, siblings);
     }
 
     /** Completes when the slot's first instance said hello (or fails with why it could not). */
@@ -127,7 +129,7 @@ public final class InstanceSlot implements Runnable {
             return null;
         }
         supervisor.state(State.IDLE);
-        Work work = intake.next(TAKE);
+        Work work = intake.next(TAKE, siblings);
         if (work == null) {
             supervisor.pingIfIdle();
             return null;
@@ -174,7 +176,7 @@ public final class InstanceSlot implements Runnable {
         }
         long untilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(head.deadline() - clock.millis());
         while (true) {
-            Work next = intake.nextAhead(head.answer(), untilNanos);
+            Work next = intake.nextAhead(head.answer(), untilNanos, siblings);
             if (next == null) {
                 return null;
             }

@@ -26,22 +26,17 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * Feeds one pool-version's instances on this agent from its share group.
  *
  * <p>Why not one consumer per instance: a share consumer in explicit mode must acknowledge every record of a poll
- * before it may poll again, so a consumer per instance fetched one record per round trip to the broker, and that
- * round trip (plus the acknowledgement the share coordinator persists) was most of the CPU a request cost: 813
- * echo requests/s at concurrency 32 against 11,110 for one consumer fetching batches (docs/benchmarks.md).
+ * before it polls again, so one per instance paid a broker round trip (and a persisted acknowledgement) per request:
+ * 813 echo requests/s at concurrency 32 against 11,110 for one consumer fetching batches (docs/benchmarks.md).
  *
  * <p>So two {@link Feeder}s, each with its own share consumer, fetch up to as many records as the agent has
  * instances of the pool-version (times the pool's {@code prefetch}, 1 by default) and hand them to idle slots
- * here. While one feeder's batch runs, the other may fetch the next, so an instance that finishes finds its next
- * record here instead of waiting a round trip. A feeder fetches only when nothing fetched is still waiting for a
- * slot, so an agent holds at most one batch (its instance count × prefetch) of records that no instance has
- * started: everything else waits in Kafka, where any free instance on any agent can take it.
+ * here. While one feeder's batch runs, the other may fetch the next, so a finishing instance finds its next record
+ * here. A feeder fetches only when nothing fetched still waits for a slot, so an agent holds at most one batch of
+ * records no instance has started: everything else waits in Kafka, where any free instance on any agent can take it.
  *
- * <p>The hand-off between feeders and slots is guarded by one lock: the records waiting, the slots alive, which
- * feeder fetches now and which owes a poll. Its conditions say who waits for what: idle slots for a record,
- * pipelining slots for a record or their running call's end, feeders for their turn to fetch and for news of their
- * batch. Each signal wakes only a thread that has something to do: waking one for every record cost a context switch
- * per request.
+ * <p>One lock guards the hand-off: the records waiting, the slots alive, which feeder fetches and which owes a poll.
+ * Each signal wakes only a thread with something to do (one per record cost a context switch per request).
  */
 public final class PoolIntake {
     /** Two, so one batch can be fetched while the other runs; more would only hold more records locally. */
@@ -113,14 +108,13 @@ public final class PoolIntake {
     /** The agent now runs {@code instances} of the pool-version: fetch batches of that size (feeders pick it up between batches). */
     public void resize(int instances) {
         this.instances = instances;
-        // a pipelining instance holds two records (the one running and the one written ahead), so it needs twice as
-        // many: a feeder's batch is done only when its last record is, and with 1 per instance they ran dry
+        // a pipelining instance holds two records (running, written ahead): a batch is done only when its last is
         int perInstance = pool.prefetchPerInstance() * (pool.pipelines() ? Instance.MAX_CALLS_IN_FLIGHT : 1);
         batchSize = Math.max(1, instances) * perInstance;
     }
 
     /** For a slot whose instance is alive and idle: the next record to run, or null if none came within {@code timeout} or the intake stopped. */
-    Work next(Duration timeout) throws InterruptedException {
+    Work next(Duration timeout, Siblings mine) throws InterruptedException {
         lock.lock();
         try {
             if (++idleSlots + busySlots == 1) {
@@ -128,7 +122,7 @@ public final class PoolIntake {
             }
             long nanos = timeout.toNanos();
             while (true) {
-                Work w = open() ? claimNext() : null; // stopped: what waits goes back to the broker
+                Work w = open() ? claimNext(mine) : null; // stopped: what waits goes back to the broker
                 if (w != null || nanos <= 0) {
                     return w;
                 }
@@ -144,10 +138,10 @@ public final class PoolIntake {
      * For a slot whose instance has just answered: a record already waiting here, or null at once (the slot then
      * waits in {@link #next}). Lets the instance's stdout reader begin the next call without waking the slot's thread.
      */
-    Work poll() {
+    Work poll(Siblings mine) {
         lock.lock(); // no lambda on the hot path (the stdout reader calls this once per request)
         try {
-            return open() ? claimNext() : null;
+            return open() ? claimNext(mine) : null;
         } finally {
             lock.unlock();
         }
@@ -158,14 +152,14 @@ public final class PoolIntake {
      * {@code running} completes first, the intake stops, or {@code untilNanos} passes. A record goes to an idle slot
      * first: this takes one only while no slot waits in {@link #next}.
      */
-    Work nextAhead(CompletableFuture<?> running, long untilNanos) {
+    Work nextAhead(CompletableFuture<?> running, long untilNanos, Siblings slot) {
         Condition mine = lock.newCondition();
         lock.lock();
         try {
             aheadWaiters.add(mine);
             running.whenComplete((r, e) -> locked(mine::signal));
             while (!running.isDone() && open()) {
-                Work w = idleSlots == 0 ? claimNext() : null;
+                Work w = idleSlots == 0 ? claimNext(slot) : null;
                 long left = untilNanos - System.nanoTime();
                 if (w != null || left <= 0 || Thread.currentThread().isInterrupted()) {
                     return w;
@@ -182,15 +176,25 @@ public final class PoolIntake {
         }
     }
 
-    /** Lock held: starts the first waiting record for the calling slot (skipping those their feeder withdrew). */
-    private Work claimNext() {
-        for (Work w = waiting.poll(); w != null; w = waiting.poll()) {
+    /**
+     * Lock held: starts the first waiting record the calling slot may run, skipping those their feeder withdrew and
+     * copies of a majority request whose sibling ran on this slot ({@link Siblings}).
+     */
+    private Work claimNext(Siblings mine) {
+        for (java.util.Iterator<Work> it = waiting.iterator(); it.hasNext(); ) {
+            Work w = it.next();
+            if (!mine.mayClaim(w, instances)) {
+                continue; // it waits for another slot
+            }
+            it.remove();
             if (w.start()) {
                 busySlots++;
                 if (waiting.isEmpty()) {
                     fetchAllowed.signalAll(); // the last waiting record is taken: a feeder may fetch the next batch
                 }
-                return w;
+                if (mine.keep(w)) {
+                    return w;
+                }
             }
         }
         return null;

@@ -35,12 +35,14 @@ final class Relay {
     private final CallRunner calls;
     private final Supervisor supervisor;
     private final InstantSource clock;
+    private final Siblings siblings;
     private final AtomicReference<Turn> turn = new AtomicReference<>(Turn.IDLE);
     /** The slot's thread waits here while the reader relays; {@link #wakeAt} is when it means to look again. */
     private final Object monitor = new Object();
     private volatile long wakeAt = Long.MAX_VALUE;
 
-    Relay(PoolIntake intake, CallRunner calls, Supervisor supervisor, InstantSource clock) {
+    Relay(PoolIntake intake, CallRunner calls, Supervisor supervisor, InstantSource clock, Siblings siblings) {
+        this.siblings = siblings;
         this.intake = intake;
         this.calls = calls;
         this.supervisor = supervisor;
@@ -118,7 +120,7 @@ final class Relay {
             supervisor.exchanged();
             Instance i = r.instance();
             while (next == null && !supervisor.stopping() && i == supervisor.instance() && i.isAlive()) {
-                Work work = intake.poll();
+                Work work = intake.poll(siblings);
                 if (work == null) {
                     break;
                 }

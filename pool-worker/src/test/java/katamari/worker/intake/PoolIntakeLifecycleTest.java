@@ -46,12 +46,12 @@ class PoolIntakeLifecycleTest {
         intake.start();
         Work first = null;
         while (first == null) {
-            first = intake.next(Duration.ofMillis(200));
+            first = intake.next(Duration.ofMillis(200), new Siblings());
         }
         assertEquals(running, first.record.offset(), "the other record of the batch now waits here");
         intake.stop();
-        assertNull(intake.next(Duration.ofMillis(50)), "a stopped intake hands out nothing");
-        assertNull(intake.poll());
+        assertNull(intake.next(Duration.ofMillis(50), new Siblings()), "a stopped intake hands out nothing");
+        assertNull(intake.poll(new Siblings()));
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> group.acked(waiting, AcknowledgeType.RELEASE));
         first.complete(AcknowledgeType.ACCEPT); // the running one still finishes and is acknowledged
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> group.acked(running, AcknowledgeType.ACCEPT));

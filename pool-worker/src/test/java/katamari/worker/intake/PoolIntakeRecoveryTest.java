@@ -34,9 +34,9 @@ class PoolIntakeRecoveryTest {
     @Test
     void a_feeder_whose_consumer_fails_is_restarted_and_the_intake_reports_itself_unhealthy_until_it_recovers() throws Exception {
         intake.start();
-        assertEquals(null, intake.next(Duration.ofMillis(300)), "nothing to run yet; a feeder is polling");
+        assertEquals(null, intake.next(Duration.ofMillis(300), new Siblings()), "nothing to run yet; a feeder is polling");
         group.down = new KafkaException("broker unreachable");
-        eventually().until(() -> intake.next(Duration.ofMillis(50)) == null && intake.restarts() >= 3); // a slot waits meanwhile
+        eventually().until(() -> intake.next(Duration.ofMillis(50), new Siblings()) == null && intake.restarts() >= 3); // a slot waits meanwhile
         assertTrue(intake.trouble().isPresent(), "down while the broker is: " + intake.trouble());
 
         group.down = null;
@@ -87,7 +87,7 @@ class PoolIntakeRecoveryTest {
     private Work takeNext() throws InterruptedException {
         long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (System.nanoTime() < until) {
-            Work w = intake.next(Duration.ofMillis(200));
+            Work w = intake.next(Duration.ofMillis(200), new Siblings());
             if (w != null) {
                 return w;
             }

@@ -8,7 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import katamari.chassis.Chassis;
 
 /**
@@ -23,6 +25,16 @@ public final class FaultyChassis {
     private static final java.util.concurrent.atomic.AtomicLong STALL_COUNT = new java.util.concurrent.atomic.AtomicLong();
 
     private FaultyChassis() {}
+
+    /** The n of KATAMARI_INSTANCE {@code <worker>-<pool>-<version>-<n>}: which of its agent's instances this is; -1 if unknown. */
+    private static long instanceIndex() {
+        String id = System.getenv().getOrDefault("KATAMARI_INSTANCE", "");
+        try {
+            return Long.parseLong(id.substring(id.lastIndexOf('-') + 1));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
 
     public static void main(String[] argv) throws Exception {
         if (List.of(argv).contains("--exit-before-hello")) {
@@ -51,6 +63,19 @@ public final class FaultyChassis {
                         return "stalled";
                     }
                     return "quick";
+                })
+                .handle("vote", List.of("value", "liar"), a -> {
+                    // for majority requests: the instance whose index (KATAMARI_INSTANCE's last part) is `liar`
+                    // answers wrongly on purpose, the others right; an even index writes the keys in another order,
+                    // so right answers agree only when compared with sorted keys
+                    long index = instanceIndex();
+                    Map<String, Object> answer = new LinkedHashMap<>();
+                    if (index % 2 == 0) {
+                        answer.put("ok", true);
+                    }
+                    answer.put("value", index == a.longValue("liar") ? "wrong from instance " + index : a.text("value"));
+                    answer.put("ok", true);
+                    return answer;
                 })
                 .handle("slow", List.of("ms", "log"), a -> {
                     Files.writeString(Path.of(a.text("log")), "run\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
