@@ -39,6 +39,9 @@ import katamari.topics.Names;
  *                   chassis declares each method is checked by the agent at every instance's hello, not here
  * @param cacheMaxEntries at most about this many cached answers of this pool-version per dispatcher (500-10,000,000;
  *                   null = 10,000); Hazelcast enforces it per partition, so a map may hold somewhat fewer
+ * @param autoscale  the masters grow and shrink {@code instances} with the load, within these bounds (null: the count is
+ *                   fixed); {@code instances} is then where it starts, which the master brings within {@code min..max}
+ *                   (not this record: a worker's copy carries its own share of the count, which may be below {@code min})
  */
 public record PoolDefinition(
         String name,
@@ -59,7 +62,8 @@ public record PoolDefinition(
         @JsonInclude(JsonInclude.Include.NON_NULL) Integer hedgeMaxPercent,
         @JsonInclude(JsonInclude.Include.NON_EMPTY)
         @JsonSerialize(using = CacheTimes.Writer.class) @JsonDeserialize(using = CacheTimes.Reader.class) Map<String, Duration> cache,
-        @JsonInclude(JsonInclude.Include.NON_NULL) Integer cacheMaxEntries) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) Integer cacheMaxEntries,
+        @JsonInclude(JsonInclude.Include.NON_NULL) Autoscale autoscale) {
 
     public static final int MAX_WEIGHT = 1_000_000;
     public static final int MAX_PREFETCH = 64;
@@ -126,12 +130,12 @@ public record PoolDefinition(
         }
     }
 
-    /** Without a response cache. */
+    /** Without a response cache and without autoscaling (a fixed count). */
     public PoolDefinition(String name, String version, List<String> command, Integer instances, Duration timeout, Integer attempts,
                           Integer maxRssMb, Integer maxRequests, Map<String, String> env, List<String> inheritEnv, Integer weight,
                           Integer prefetch, Boolean pipeline, Duration hedgeAfter, Integer hedgeMaxPercent) {
         this(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline,
-                hedgeAfter, hedgeMaxPercent, null, null);
+                hedgeAfter, hedgeMaxPercent, null, null, null);
     }
 
     /** Without hedging defaults (no pool-wide hedge; 10 % cap). */
@@ -139,7 +143,7 @@ public record PoolDefinition(
                           Integer maxRssMb, Integer maxRequests, Map<String, String> env, List<String> inheritEnv, Integer weight,
                           Integer prefetch, Boolean pipeline) {
         this(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, null, null,
-                null, null);
+                null, null, null);
     }
 
     /** Without pipelining (off by default). */
@@ -183,64 +187,64 @@ public record PoolDefinition(
 
     /** {@code name/version} running {@code command}, everything else at its default (one instance, 30 s, 2 attempts). */
     public static PoolDefinition of(String name, String version, List<String> command) {
-        return new PoolDefinition(name, version, command, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        return new PoolDefinition(name, version, command, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     public PoolDefinition withCommand(List<String> newCommand) {
-        return new PoolDefinition(name, version, newCommand, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries);
+        return new PoolDefinition(name, version, newCommand, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale);
     }
 
     public PoolDefinition withInstances(int newInstances) {
-        return new PoolDefinition(name, version, command, newInstances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries);
+        return new PoolDefinition(name, version, command, newInstances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale);
     }
 
     public PoolDefinition withTimeout(Duration newTimeout) {
-        return new PoolDefinition(name, version, command, instances, newTimeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries);
+        return new PoolDefinition(name, version, command, instances, newTimeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale);
     }
 
     public PoolDefinition withAttempts(int newAttempts) {
-        return new PoolDefinition(name, version, command, instances, timeout, newAttempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries);
+        return new PoolDefinition(name, version, command, instances, timeout, newAttempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale);
     }
 
     public PoolDefinition withMaxRssMb(Integer newMaxRssMb) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, newMaxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, newMaxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale);
     }
 
     public PoolDefinition withMaxRequests(Integer newMaxRequests) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, newMaxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, newMaxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale);
     }
 
     public PoolDefinition withEnv(Map<String, String> newEnv) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, newEnv, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, newEnv, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale);
     }
 
     public PoolDefinition withInheritEnv(List<String> newInheritEnv) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, newInheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, newInheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale);
     }
 
     public PoolDefinition withPrefetch(Integer newPrefetch) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, newPrefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, newPrefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale);
     }
 
     public PoolDefinition withPipeline(boolean newPipeline) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, newPipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, newPipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale);
     }
 
     public PoolDefinition withWeight(Integer newWeight) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, newWeight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, newWeight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale);
     }
 
     public PoolDefinition withVersion(String newVersion) {
-        return new PoolDefinition(name, newVersion, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries);
+        return new PoolDefinition(name, newVersion, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale);
     }
 
     public PoolDefinition withHedge(Duration newHedgeAfter, Integer newHedgeMaxPercent) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, newHedgeAfter, newHedgeMaxPercent, cache, cacheMaxEntries);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, newHedgeAfter, newHedgeMaxPercent, cache, cacheMaxEntries, autoscale);
     }
 
     /** Answers of {@code method} may be reused for {@code ttl} (absent from {@code cache}: never); a bound of null = 10,000. */
     public PoolDefinition withCache(Map<String, Duration> newCache, Integer newCacheMaxEntries) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, newCache, newCacheMaxEntries);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, newCache, newCacheMaxEntries, autoscale);
     }
 
     /** How long answers of {@code method} may be reused, or null when they are not cached. */
@@ -251,6 +255,10 @@ public record PoolDefinition(
     /** The response cache's bound on this pool-version's entries: {@code cacheMaxEntries}, or 10,000. */
     public int cacheBound() {
         return cacheMaxEntries == null ? DEFAULT_CACHE_ENTRIES : cacheMaxEntries;
+    }
+
+    public PoolDefinition withAutoscale(Autoscale newAutoscale) {
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, newAutoscale);
     }
 
     public String key() {

@@ -28,9 +28,9 @@ class WithersTest {
         PoolDefinition p = PoolDefinition.of("echo", "v1", CAT).withInstances(3).withTimeout(Duration.ofSeconds(5)).withAttempts(1)
                 .withMaxRssMb(200).withMaxRequests(50).withEnv(Map.of("A", "b")).withInheritEnv(List.of()).withPrefetch(4)
                 .withPipeline(true).withWeight(7).withCommand(List.of("/bin/sh")).withVersion("v2")
-                .withHedge(Duration.ofMillis(50), 20).withCache(Map.of("count", Duration.ofMinutes(1)), 5000);
+                .withHedge(Duration.ofMillis(50), 20).withCache(Map.of("count", Duration.ofMinutes(1)), 5000).withAutoscale(Autoscale.between(1, 8));
         assertEquals(new PoolDefinition("echo", "v2", List.of("/bin/sh"), 3, Duration.ofSeconds(5), 1, 200, 50, Map.of("A", "b"),
-                List.of(), 7, 4, true, Duration.ofMillis(50), 20, Map.of("count", Duration.ofMinutes(1)), 5000), p);
+                List.of(), 7, 4, true, Duration.ofMillis(50), 20, Map.of("count", Duration.ofMinutes(1)), 5000, Autoscale.between(1, 8)), p);
     }
 
     @Test
