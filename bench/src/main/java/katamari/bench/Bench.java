@@ -11,7 +11,7 @@ import java.util.List;
 public final class Bench {
     private Bench() {}
 
-    static final List<String> MODES = List.of("http", "raw", "direct", "kafka-classic", "kafka-share", "pipe", "http-c", "raw-c", "direct-c", "wrk", "wrk-seq",
+    static final List<String> MODES = List.of("http", "raw", "direct", "kafka-classic", "kafka-share", "pipe", "http-c", "raw-c", "direct-c", "wrk", "wrk-seq", "wrk-cache",
             "kafka-c-classic", "kafka-c-share", "scaling", "recovery", "failover", "scale-out");
 
     /** What a request asks the echo chassis to do: {@code echo} (~100 bytes of JSON) or {@code sleep10} (sleep 10 ms). */
@@ -54,7 +54,7 @@ public final class Bench {
                           int shareConsumers, String ackMode, int replyFetchWaitMs, int middleFetchWaitMs, int middleBatch,
                           List<String> chassis, int concurrency, int seconds, int warmupSeconds, String pool, List<Integer> instances,
                           List<Boolean> pipeline, int backlog, List<Integer> agents, int perAgent, int prefetch, Path home,
-                          long serverPid) {}
+                          long serverPid, String admin) {}
 
     /**
      * The processes some modes need, which only the launcher can start: dispatchers to kill ({@code failover}), a
@@ -201,6 +201,7 @@ public final class Bench {
                         b -> b.concurrent(o.concurrency(), warm, measure));
                 case "wrk-seq" -> wrkRuns("wrk sequential " + w, o.runs(), new WrkBench(url, o.workload().body(), o.serverPid()),
                         b -> b.sequential(warm, measure));
+                case "wrk-cache" -> new CacheBench(o).run(warm, measure);
                 case "scaling" -> new ScalingBench(o.home(), o.instances(), o.pipeline() == null ? List.of(true, false) : o.pipeline(),
                         o.backlog(), o.runs(), warm, measure).run();
                 case "recovery" -> new RecoveryBench(o.home(), Math.max(o.runs(), 3)).run();

@@ -35,7 +35,6 @@ final class WrkBench {
     }
 
     private final String url;
-    private final String body;
     private final long serverPid;
     private final Path script;
 
@@ -43,13 +42,40 @@ final class WrkBench {
      * @param serverPid the gateway's process, or 0 to find the one listening on {@code url}'s port
      */
     WrkBench(String url, String body, long serverPid) throws IOException {
+        this(url, serverPid, postScript(body));
+    }
+
+    private WrkBench(String url, long serverPid, String lua) throws IOException {
         ensureWrk();
         this.url = url;
-        this.body = body;
         this.serverPid = serverPid > 0 ? serverPid : ServerCpu.listenerPid(port(url));
         this.script = Files.createTempFile("katamari-wrk", ".lua");
         script.toFile().deleteOnExit();
-        writeScript();
+        Files.writeString(script, lua);
+    }
+
+    /**
+     * Echo calls whose {@code text} no call sent before (about as long as the echo workload's): the wrk run's start
+     * second, the wrk thread and a counter, so a later run (a warm-up, then the measured part) repeats none either.
+     */
+    static WrkBench uniqueEchoBodies(String url, long serverPid) throws IOException {
+        return new WrkBench(url, serverPid, """
+                wrk.method = "POST"
+                wrk.headers["Content-Type"] = "application/json"
+                local threads = 0
+                local started = tostring(os.time())
+                function setup(thread)
+                  threads = threads + 1
+                  thread:set("tag", started .. "-" .. threads)
+                end
+                function init(args)
+                  n = 0
+                end
+                function request()
+                  n = n + 1
+                  return wrk.format(nil, nil, nil, '{"text":"' .. tag .. '-' .. n .. '-%s"}')
+                end
+                """.formatted("x".repeat(60)));
     }
 
     /** The concurrent figure: {@code wrk -t2 -c<concurrency>}, unmeasured for {@code warm}, then measured for {@code measure}. */
@@ -120,12 +146,12 @@ final class WrkBench {
     }
 
     /** A POST of the workload's body. */
-    private void writeScript() throws IOException {
-        Files.writeString(script, """
+    private static String postScript(String body) {
+        return """
                 wrk.method = "POST"
                 wrk.body = %s
                 wrk.headers["Content-Type"] = "application/json"
-                """.formatted(luaString(body)));
+                """.formatted(luaString(body));
     }
 
     private String wrk(int threads, int connections, long seconds) throws IOException, InterruptedException {

@@ -64,6 +64,9 @@ public final class HazelcastSetup {
                 .setLeaderElectionTimeoutInMillis(1000);
         // the master lock is not reentrant: one election thread holds it once
         cp.addLockConfig(new FencedLockConfig(ClusterMaps.MASTER_LOCK, 1));
+        // near caches (the gateways' copies of the response cache) hear of a changed entry at once, not in batches of
+        // 100 or every 10 s: a lookup that missed must see the answer an agent stored a moment later
+        c.setProperty("hazelcast.map.invalidation.batch.enabled", "false");
         return c;
     }
 
@@ -76,7 +79,16 @@ public final class HazelcastSetup {
     }
 
     public static HazelcastInstance startMember(ClusterSettings s) {
-        return Hazelcast.newHazelcastInstance(member(s));
+        HazelcastInstance hz = Hazelcast.newHazelcastInstance(member(s));
+        // dynamic, not in the static config: a static pattern would win over every pool-version's own (dynamic) map
+        // config, since Hazelcast looks static configs up first; among dynamic ones the exact name wins
+        try {
+            hz.getConfig().addMapConfig(ResponseCache.fallbackConfig());
+        } catch (RuntimeException e) {
+            // a dispatcher that cannot add it still leads and serves; the maps keep their own configs
+            org.slf4j.LoggerFactory.getLogger(HazelcastSetup.class).warn("cannot add the response cache's fallback map config: {}", e.toString());
+        }
+        return hz;
     }
 
     /** A worker's or gateway's client config: every listed member is a way in; reconnects forever, in the background. */
@@ -99,5 +111,16 @@ public final class HazelcastSetup {
 
     public static HazelcastInstance startClient(ClusterSettings s, String instanceName) {
         return HazelcastClient.newHazelcastClient(client(s, instanceName));
+    }
+
+    /** A gateway's client: a worker's, plus a near cache of the response cache's maps (docs/design.md, "Response cache"). */
+    public static ClientConfig gatewayClient(ClusterSettings s, String instanceName) {
+        ClientConfig c = client(s, instanceName);
+        c.addNearCacheConfig(ResponseCache.nearCache());
+        return c;
+    }
+
+    public static HazelcastInstance startGatewayClient(ClusterSettings s, String instanceName) {
+        return HazelcastClient.newHazelcastClient(gatewayClient(s, instanceName));
     }
 }

@@ -19,7 +19,9 @@ final class DurationCodec {
             try {
                 return Durations.parse(p.getValueAsString());
             } catch (IllegalArgumentException e) {
-                throw ctx.weirdStringException(p.getText(), Duration.class, e.getMessage());
+                // the field's name, so a bad value nested in a record (autoscale.growAfter) says where it is
+                String field = p.currentName();
+                throw ctx.weirdStringException(p.getText(), Duration.class, field == null ? e.getMessage() : field + ": " + e.getMessage());
             }
         }
     }

@@ -34,6 +34,14 @@ import katamari.topics.Names;
  *                   hedging unless the caller asks, {@code Katamari-Hedge-Ms}); shorter than {@code timeout}
  * @param hedgeMaxPercent hedges at most this share (1-100 %) of the pool-version's calls at one gateway (null = 10),
  *                   so that a pool that is slow for everyone is not sent every request twice
+ * @param cache      method → how long its successful answers may be reused (1s-24h each; empty: nothing is cached).
+ *                   The answers live in the cluster's response cache (docs/design.md, "Response cache"); whether the
+ *                   chassis declares each method is checked by the agent at every instance's hello, not here
+ * @param cacheMaxEntries at most about this many cached answers of this pool-version per dispatcher (500-10,000,000;
+ *                   null = 10,000); Hazelcast enforces it per partition, so a map may hold somewhat fewer
+ * @param autoscale  the masters grow and shrink {@code instances} with the load, within these bounds (null: the count is
+ *                   fixed); {@code instances} is then where it starts, which the master brings within {@code min..max}
+ *                   (not this record: a worker's copy carries its own share of the count, which may be below {@code min})
  * @param cancelRunning true: a cancelled request that an instance is already running is stopped by killing and
  *                   restarting the instance, as at a deadline (null = false: it runs to its end and its answer is
  *                   dropped). Only for handlers that are safe to kill half-way (docs/design.md, "Cancellation")
@@ -55,11 +63,21 @@ public record PoolDefinition(
         @JsonInclude(JsonInclude.Include.NON_NULL)
         @JsonSerialize(using = DurationCodec.Writer.class) @JsonDeserialize(using = DurationCodec.Reader.class) Duration hedgeAfter,
         @JsonInclude(JsonInclude.Include.NON_NULL) Integer hedgeMaxPercent,
+        @JsonInclude(JsonInclude.Include.NON_EMPTY)
+        @JsonSerialize(using = CacheTimes.Writer.class) @JsonDeserialize(using = CacheTimes.Reader.class) Map<String, Duration> cache,
+        @JsonInclude(JsonInclude.Include.NON_NULL) Integer cacheMaxEntries,
+        @JsonInclude(JsonInclude.Include.NON_NULL) Autoscale autoscale,
         @JsonInclude(JsonInclude.Include.NON_NULL) Boolean cancelRunning) {
 
     public static final int MAX_WEIGHT = 1_000_000;
     public static final int MAX_PREFETCH = 64;
     public static final int DEFAULT_HEDGE_MAX_PERCENT = 10;
+    public static final Duration MIN_CACHE_TIME = Duration.ofSeconds(1);
+    public static final Duration MAX_CACHE_TIME = Duration.ofHours(24);
+    /** Below about 271 (Hazelcast's partition count) a per-member bound would allow less than one entry per partition. */
+    public static final int MIN_CACHE_ENTRIES = 500;
+    public static final int MAX_CACHE_ENTRIES = 10_000_000;
+    public static final int DEFAULT_CACHE_ENTRIES = 10_000;
 
     public PoolDefinition {
         Names.requireValid("pool", name);
@@ -101,21 +119,44 @@ public record PoolDefinition(
         if (hedgeMaxPercent != null && (hedgeMaxPercent < 1 || hedgeMaxPercent > 100)) {
             throw new IllegalArgumentException("pool " + name + "/" + version + ": hedgeMaxPercent must be 1-100, was " + hedgeMaxPercent);
         }
+        // sorted, so every JVM iterates (and digests, see the response cache's map names) it in one order
+        cache = cache == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(cache));
+        for (Map.Entry<String, Duration> c : cache.entrySet()) {
+            if (c.getKey().isBlank() || c.getValue() == null || c.getValue().compareTo(MIN_CACHE_TIME) < 0 || c.getValue().compareTo(MAX_CACHE_TIME) > 0) {
+                throw new IllegalArgumentException("pool " + name + "/" + version + ": cache." + c.getKey() + " must be a duration of "
+                        + Durations.format(MIN_CACHE_TIME) + " to " + Durations.format(MAX_CACHE_TIME) + ", was "
+                        + (c.getValue() == null ? "empty" : Durations.format(c.getValue())));
+            }
+        }
+        if (cacheMaxEntries != null && (cacheMaxEntries < MIN_CACHE_ENTRIES || cacheMaxEntries > MAX_CACHE_ENTRIES)) {
+            throw new IllegalArgumentException("pool " + name + "/" + version + ": cacheMaxEntries must be " + MIN_CACHE_ENTRIES + "-"
+                    + MAX_CACHE_ENTRIES + ", was " + cacheMaxEntries);
+        }
     }
 
     /** Without cancelRunning (a cancelled request that has started runs to its end). */
     public PoolDefinition(String name, String version, List<String> command, Integer instances, Duration timeout, Integer attempts,
                           Integer maxRssMb, Integer maxRequests, Map<String, String> env, List<String> inheritEnv, Integer weight,
+                          Integer prefetch, Boolean pipeline, Duration hedgeAfter, Integer hedgeMaxPercent, Map<String, Duration> cache,
+                          Integer cacheMaxEntries, Autoscale autoscale) {
+        this(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline,
+                hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale, null);
+    }
+
+    /** Without a response cache and without autoscaling (a fixed count). */
+    public PoolDefinition(String name, String version, List<String> command, Integer instances, Duration timeout, Integer attempts,
+                          Integer maxRssMb, Integer maxRequests, Map<String, String> env, List<String> inheritEnv, Integer weight,
                           Integer prefetch, Boolean pipeline, Duration hedgeAfter, Integer hedgeMaxPercent) {
         this(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline,
-                hedgeAfter, hedgeMaxPercent, null);
+                hedgeAfter, hedgeMaxPercent, null, null, null);
     }
 
     /** Without hedging defaults (no pool-wide hedge; 10 % cap). */
     public PoolDefinition(String name, String version, List<String> command, Integer instances, Duration timeout, Integer attempts,
                           Integer maxRssMb, Integer maxRequests, Map<String, String> env, List<String> inheritEnv, Integer weight,
                           Integer prefetch, Boolean pipeline) {
-        this(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, null, null);
+        this(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, null, null,
+                null, null, null);
     }
 
     /** Without pipelining (off by default). */
@@ -164,63 +205,82 @@ public record PoolDefinition(
 
     /** {@code name/version} running {@code command}, everything else at its default (one instance, 30 s, 2 attempts). */
     public static PoolDefinition of(String name, String version, List<String> command) {
-        return new PoolDefinition(name, version, command, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        return new PoolDefinition(name, version, command, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     public PoolDefinition withCommand(List<String> newCommand) {
-        return new PoolDefinition(name, version, newCommand, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cancelRunning);
+        return new PoolDefinition(name, version, newCommand, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale, cancelRunning);
     }
 
     public PoolDefinition withInstances(int newInstances) {
-        return new PoolDefinition(name, version, command, newInstances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cancelRunning);
+        return new PoolDefinition(name, version, command, newInstances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale, cancelRunning);
     }
 
     public PoolDefinition withTimeout(Duration newTimeout) {
-        return new PoolDefinition(name, version, command, instances, newTimeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cancelRunning);
+        return new PoolDefinition(name, version, command, instances, newTimeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale, cancelRunning);
     }
 
     public PoolDefinition withAttempts(int newAttempts) {
-        return new PoolDefinition(name, version, command, instances, timeout, newAttempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cancelRunning);
+        return new PoolDefinition(name, version, command, instances, timeout, newAttempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale, cancelRunning);
     }
 
     public PoolDefinition withMaxRssMb(Integer newMaxRssMb) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, newMaxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cancelRunning);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, newMaxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale, cancelRunning);
     }
 
     public PoolDefinition withMaxRequests(Integer newMaxRequests) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, newMaxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cancelRunning);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, newMaxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale, cancelRunning);
     }
 
     public PoolDefinition withEnv(Map<String, String> newEnv) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, newEnv, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cancelRunning);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, newEnv, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale, cancelRunning);
     }
 
     public PoolDefinition withInheritEnv(List<String> newInheritEnv) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, newInheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cancelRunning);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, newInheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale, cancelRunning);
     }
 
     public PoolDefinition withPrefetch(Integer newPrefetch) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, newPrefetch, pipeline, hedgeAfter, hedgeMaxPercent, cancelRunning);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, newPrefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale, cancelRunning);
     }
 
     public PoolDefinition withPipeline(boolean newPipeline) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, newPipeline, hedgeAfter, hedgeMaxPercent, cancelRunning);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, newPipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale, cancelRunning);
     }
 
     public PoolDefinition withWeight(Integer newWeight) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, newWeight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cancelRunning);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, newWeight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale, cancelRunning);
     }
 
     public PoolDefinition withVersion(String newVersion) {
-        return new PoolDefinition(name, newVersion, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cancelRunning);
+        return new PoolDefinition(name, newVersion, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale, cancelRunning);
     }
 
     public PoolDefinition withHedge(Duration newHedgeAfter, Integer newHedgeMaxPercent) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, newHedgeAfter, newHedgeMaxPercent, cancelRunning);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, newHedgeAfter, newHedgeMaxPercent, cache, cacheMaxEntries, autoscale, cancelRunning);
+    }
+
+    /** Answers of {@code method} may be reused for {@code ttl} (absent from {@code cache}: never); a bound of null = 10,000. */
+    public PoolDefinition withCache(Map<String, Duration> newCache, Integer newCacheMaxEntries) {
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, newCache, newCacheMaxEntries, autoscale, cancelRunning);
+    }
+
+    /** How long answers of {@code method} may be reused, or null when they are not cached. */
+    public Duration cacheTime(String method) {
+        return cache.get(method);
+    }
+
+    /** The response cache's bound on this pool-version's entries: {@code cacheMaxEntries}, or 10,000. */
+    public int cacheBound() {
+        return cacheMaxEntries == null ? DEFAULT_CACHE_ENTRIES : cacheMaxEntries;
+    }
+
+    public PoolDefinition withAutoscale(Autoscale newAutoscale) {
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, newAutoscale, cancelRunning);
     }
 
     public PoolDefinition withCancelRunning(boolean newCancelRunning) {
-        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, newCancelRunning);
+        return new PoolDefinition(name, version, command, instances, timeout, attempts, maxRssMb, maxRequests, env, inheritEnv, weight, prefetch, pipeline, hedgeAfter, hedgeMaxPercent, cache, cacheMaxEntries, autoscale, newCancelRunning);
     }
 
     public String key() {

@@ -185,6 +185,26 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void a_pool_cache_maps_methods_to_durations_and_its_bound_is_checked() throws IOException {
+        KatamariConfig c = new ConfigLoader(Map.of()).read(yaml(
+                "pools:\n  - {name: e, version: v1, command: [x], cache: {count: 60s, echo: 2s}, cacheMaxEntries: 2000}\n"
+                        + "  - {name: e, version: v2, command: [x]}\n"));
+        PoolDefinition v1 = c.pool("e", "v1").orElseThrow();
+        assertEquals(java.time.Duration.ofSeconds(60), v1.cacheTime("count"));
+        assertEquals(null, v1.cacheTime("other"));
+        assertEquals(2000, v1.cacheBound());
+        assertEquals(Map.of(), c.pool("e", "v2").orElseThrow().cache());
+        assertEquals(10_000, c.pool("e", "v2").orElseThrow().cacheBound());
+        for (String bad : List.of("cache: {count: soon}", "cache: {count: 60}", "cache: {count: 0s}", "cache: {count: 500ms}",
+                "cache: {count: 25h}", "cache: [count]", "cacheMaxEntries: 0", "cacheMaxEntries: 100", "cacheMaxEntries: 20000000")) {
+            Path f = yaml("pools:\n  - {name: e, version: v1, command: [x], " + bad + "}\n");
+            ConfigException e = assertThrows(ConfigException.class, () -> new ConfigLoader(Map.of()).read(f), bad);
+            String field = bad.startsWith("cacheMaxEntries") ? "cacheMaxEntries" : bad.contains("[") ? "cache" : "cache.count";
+            assertTrue(e.getMessage().contains(field), bad + ": " + e.getMessage());
+        }
+    }
+
+    @Test
     void the_shipped_dev_config_loads() {
         Path dev = Path.of("..", "etc", "katamari-dev.yaml");
         KatamariConfig c = new ConfigLoader(Map.of("KATAMARI_HOME", "/k")).read(dev);

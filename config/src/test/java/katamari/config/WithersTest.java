@@ -29,9 +29,10 @@ class WithersTest {
         PoolDefinition p = PoolDefinition.of("echo", "v1", CAT).withInstances(3).withTimeout(Duration.ofSeconds(5)).withAttempts(1)
                 .withMaxRssMb(200).withMaxRequests(50).withEnv(Map.of("A", "b")).withInheritEnv(List.of()).withPrefetch(4)
                 .withPipeline(true).withWeight(7).withCommand(List.of("/bin/sh")).withVersion("v2")
-                .withHedge(Duration.ofSeconds(1), 20).withCancelRunning(true);
+                .withHedge(Duration.ofMillis(50), 20).withCache(Map.of("count", Duration.ofMinutes(1)), 5000).withAutoscale(Autoscale.between(1, 8))
+                .withCancelRunning(true);
         assertEquals(new PoolDefinition("echo", "v2", List.of("/bin/sh"), 3, Duration.ofSeconds(5), 1, 200, 50, Map.of("A", "b"),
-                List.of(), 7, 4, true, Duration.ofSeconds(1), 20, true), p);
+                List.of(), 7, 4, true, Duration.ofMillis(50), 20, Map.of("count", Duration.ofMinutes(1)), 5000, Autoscale.between(1, 8), true), p);
         assertTrue(p.cancelsRunning());
         assertFalse(PoolDefinition.of("echo", "v1", CAT).cancelsRunning(), "cancelRunning is off by default");
     }
@@ -40,6 +41,9 @@ class WithersTest {
     void a_pool_wither_validates_like_the_file() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PoolDefinition.of("echo", "v1", CAT).withPrefetch(0));
         assertTrue(e.getMessage().contains("prefetch must be 1-64"), e.getMessage());
+        IllegalArgumentException c = assertThrows(IllegalArgumentException.class,
+                () -> PoolDefinition.of("echo", "v1", CAT).withCache(Map.of("count", Duration.ZERO), null));
+        assertTrue(c.getMessage().contains("cache.count must be a duration of 1s to 24h"), c.getMessage());
     }
 
     @Test

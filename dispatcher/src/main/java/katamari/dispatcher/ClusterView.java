@@ -14,7 +14,9 @@ import katamari.cluster.MasterBeat;
 import katamari.cluster.Placement;
 import katamari.cluster.PoolVersion;
 import katamari.cluster.WorkerBeat;
+import katamari.config.Autoscale;
 import katamari.config.ClusterSettings;
+import katamari.dispatcher.autoscale.Autoscaler;
 import katamari.dispatcher.election.LeaderElection;
 import katamari.dispatcher.master.Master;
 import katamari.dispatcher.metadata.FencedStore;
@@ -94,10 +96,14 @@ final class ClusterView {
         out.put("workers", workers);
         out.put("drained", drained); // a drain outlives the worker's registration: it applies when the worker comes back
         Map<String, Integer> unplaced = master.unplaced();
-        out.put("pools", pools(usage, unplaced));
+        Map<String, Autoscaler.Status> scaling = master.autoscaling();
+        out.put("pools", pools(usage, unplaced, scaling));
         Usage total = usage.values().stream().reduce(Usage.NONE, Usage::plus);
+        int unplacedTotal = unplaced.values().stream().mapToInt(Integer::intValue).sum();
+        // the master keeps serving with what it has; this says that the load (or the pools' counts) want more
+        boolean exhausted = unplacedTotal > 0 || scaling.values().stream().anyMatch(Autoscaler.Status::capped);
         out.put("totals", ordered("capacity", capacity, "instances", total.running(), "available", total.available(),
-                "inUse", total.inUse(), "unplaced", unplaced.values().stream().mapToInt(Integer::intValue).sum()));
+                "inUse", total.inUse(), "unplaced", unplacedTotal, "capacityExhausted", exhausted));
         out.put("gateways", new TreeMap<>(mirrors.gateways().snapshot()).keySet());
         out.put("hazelcast", hazelcast.render());
         return out;
@@ -115,20 +121,35 @@ final class ClusterView {
         return masters;
     }
 
-    private Map<String, List<Map<String, Object>>> pools(Map<String, Usage> usage, Map<String, Integer> unplaced) {
+    private Map<String, List<Map<String, Object>>> pools(Map<String, Usage> usage, Map<String, Integer> unplaced,
+                                                         Map<String, Autoscaler.Status> scaling) {
         Map<String, GatewayBeat.Traffic> traffic = traffic();
         Map<String, List<Map<String, Object>>> pools = new TreeMap<>();
         for (PoolVersion p : new TreeMap<>(mirrors.pools().snapshot()).values()) {
             Usage u = usage.getOrDefault(p.key(), Usage.NONE);
             GatewayBeat.Traffic t = traffic.getOrDefault(p.key(), new GatewayBeat.Traffic(0, 0, 0));
+            Autoscaler.Status as = scaling.get(p.key());
             pools.computeIfAbsent(p.definition().name(), k -> new ArrayList<>()).add(ordered(
                     "version", p.definition().version(), "weight", p.weight(), "instances", p.definition().instances(),
                     "running", u.running(), "available", u.available(), "inUse", u.inUse(), "stopping", u.stopping(),
                     "unplaced", unplaced.getOrDefault(p.key(), 0), "restarts", u.restarts(), "degraded", u.degraded() > 0,
                     "requests", t.requests(), "failures", t.failures(), "pending", t.pending(), "errors", t.errors(),
-                    "p50Ms", t.p50Ms(), "p99Ms", t.p99Ms(), "queueDepth", t.queueDepth()));
+                    "p50Ms", t.p50Ms(), "p99Ms", t.p99Ms(), "queueDepth", t.queueDepth(),
+                    "capacityLimited", as != null && as.capped(), "scaleChanges", as == null ? 0 : as.changes(),
+                    "autoscale", autoscale(p)));
         }
         return pools;
+    }
+
+    /** The bounds and the last change (from the metadata, so every dispatcher shows it), or null for a fixed count. */
+    private static Map<String, Object> autoscale(PoolVersion p) {
+        Autoscale a = p.definition().autoscale();
+        if (a == null) {
+            return null;
+        }
+        Map<String, Object> last = p.scaled() == null ? null : ordered("at", p.scaled().at(), "from", p.scaled().from(),
+                "to", p.scaled().to(), "reason", p.scaled().reason());
+        return ordered("min", a.min(), "max", a.max(), "lastChange", last);
     }
 
     /** Each instance of a worker as it reported it (the console lists them; counts alone do not say which one restarts). */

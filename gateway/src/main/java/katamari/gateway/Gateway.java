@@ -6,6 +6,7 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
 import katamari.client.KatamariClient;
 import katamari.cluster.GatewayBeat;
+import katamari.cluster.ResponseCache;
 import katamari.config.KatamariConfig;
 import katamari.gateway.auth.ApiKeys;
 import katamari.gateway.calls.Backpressure;
@@ -76,8 +77,9 @@ public final class Gateway implements AutoCloseable {
                     () -> stats == null ? java.util.Map.of() : stats.traffic()).start();
         }
         Backpressure backpressure = new Backpressure(config.gateway().maxPending());
-        stats = new GatewayStats(id, directory, backpressure, clusterPools == null ? null : clusterPools::workers, config.kafka());
-        PoolCalls calls = new PoolCalls(directory, client, backpressure, stats, config.gateway().maxQuorum());
+        ResponseCache cache = cluster == null ? null : new ResponseCache(cluster);
+        stats = new GatewayStats(id, directory, backpressure, clusterPools == null ? null : clusterPools::workers, config.kafka(), cache);
+        PoolCalls calls = new PoolCalls(directory, client, backpressure, stats, config.gateway().maxQuorum(), cache);
         http = new HttpFaceplate(config.gateway(), calls, keys, stats, this::isReady)
                 .start(config.gateway().host(), config.gateway().port());
         LOG.info("gateway {} serving on http://{}:{} (replies on {})", id, config.gateway().host(), port(), replyTopic());

@@ -49,7 +49,7 @@ class BenchToolTest {
 
     private static Bench.Options options(String modes, String gateway, long serverPid) {
         return new Bench.Options(modes, gateway, KafkaFixture.bootstrapServers(), Bench.Workload.ECHO, 5, 20, 1, 2, "async", 500, 500, 1,
-                Katamari.echoCommand(), 4, 1, 1, "echo", List.of(1), List.of(true), 4, List.of(1), 16, 1, Path.of(".."), serverPid);
+                Katamari.echoCommand(), 4, 1, 1, "echo", List.of(1), List.of(true), 4, List.of(1), 16, 1, Path.of(".."), serverPid, null);
     }
 
     private interface Action {

@@ -25,7 +25,9 @@ import picocli.CommandLine.Option;
                 + "kafka-classic / kafka-share (raw two-hop Kafka floors), pipe (one echo chassis over its pipe). Concurrent modes "
                 + "(--concurrency for --seconds): http-c, raw-c (a lean socket client), direct-c, kafka-c-classic, kafka-c-share. With wrk "
                 + "(Debian's HTTP load generator, installed with apt-get when missing) and the gateway's server CPU per request from /proc: "
-                + "wrk (-t2 -c<concurrency>), wrk-seq (one connection; both for --warmup-seconds, then --seconds). On their own embedded broker: "
+                + "wrk (-t2 -c<concurrency>), wrk-seq (one connection; both for --warmup-seconds, then --seconds), wrk-cache (the response "
+                + "cache's hit path next to its miss path, wrk -t2 -c<concurrency>, on a copy of --pool that caches the method, made through --admin). "
+                + "On their own embedded broker: "
                 + "scaling (sleep10 with --instances, worker RSS), recovery (supervision recovery times). On a local cluster of its own: "
                 + "failover (kill -9 of the leading dispatcher until a standby leads), scale-out (a 100-ms pool on --agents worker agents "
                 + "of --per-agent instances, agents added under a backlog).")
@@ -103,6 +105,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "wrk modes: the server process whose CPU (with its descendants) is counted; 0 = the one listening on the gateway's port")
     long serverPid;
 
+    @Option(names = "--admin", defaultValue = "http://127.0.0.1:8090",
+            description = "wrk-cache: the admin API it creates its cached pool through, with KATAMARI_CLUSTER_ADMIN_KEY if set (default: ${DEFAULT-VALUE})")
+    String admin;
+
     @Option(names = "--agents", split = ",", defaultValue = "1,2,3",
             description = "scale-out: worker agent counts to measure, increasing; agents are added one at a time under a backlog (default: ${DEFAULT-VALUE})")
     List<Integer> agents;
@@ -118,7 +124,7 @@ final class BenchCommand implements Callable<Integer> {
         Path home = Path.of(System.getenv().getOrDefault("KATAMARI_HOME", "")).toAbsolutePath();
         return Bench.run(new Bench.Options(mode, gateway, kafka, Bench.Workload.parse(workload),
                 warmup, requests, runs, shareConsumers, ack, replyFetchWait, middleFetchWait, middleBatch, chassis, concurrency, seconds,
-                warmupSeconds, pool, instances, pipeline == null ? null : Bench.onOff(pipeline), backlog, agents, perAgent, prefetch, home, serverPid), new Bench.Clusters() {
+                warmupSeconds, pool, instances, pipeline == null ? null : Bench.onOff(pipeline), backlog, agents, perAgent, prefetch, home, serverPid, admin), new Bench.Clusters() {
                     @Override
                     public MasterSet masters() {
                         return BenchCommand.this.masters(home);

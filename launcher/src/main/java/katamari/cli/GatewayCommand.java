@@ -28,7 +28,7 @@ final class GatewayCommand implements Callable<Integer> {
             c = c.withGateway(c.gateway().withPort(port));
         }
         Roles roles = new Roles();
-        HazelcastInstance client = HazelcastSetup.startClient(c.cluster(), "katamari-gateway");
+        HazelcastInstance client = HazelcastSetup.startGatewayClient(c.cluster(), "katamari-gateway");
         roles.add(client::shutdown);
         Gateway gateway = roles.add(new Gateway(c, client));
         gateway.start();

@@ -16,6 +16,7 @@ import katamari.client.KatamariClient;
 import katamari.topics.TopicNames;
 import katamari.worker.cancel.CancelWatch;
 import katamari.worker.cancel.Cancels;
+import katamari.worker.intake.AnswerStore;
 import katamari.worker.intake.InstanceSlot;
 import katamari.worker.intake.NestedCallClient;
 import katamari.worker.intake.PoolIntake;
@@ -61,6 +62,7 @@ public final class WorkerAgent implements AutoCloseable {
     private KatamariClient nestedClient;
     private NestedCallClient nested;
     private volatile Function<String, Optional<String>> nestedRoutes;
+    private volatile AnswerStore answers = AnswerStore.NONE;
     private OrphanGuard orphans;
     private ScheduledExecutorService watch;
     private int nextIndex;
@@ -83,6 +85,11 @@ public final class WorkerAgent implements AutoCloseable {
      */
     public void routeNestedCalls(Function<String, Optional<String>> versionOf) {
         this.nestedRoutes = versionOf;
+    }
+
+    /** Where successful answers of cached methods go (the cluster's response cache); by default nowhere. */
+    public void storeAnswers(AnswerStore store) {
+        this.answers = store;
     }
 
     public String id() {
@@ -170,7 +177,7 @@ public final class WorkerAgent implements AutoCloseable {
                 && a.env().equals(b.env()) && a.inheritEnv().equals(b.inheritEnv())
                 && java.util.Objects.equals(a.maxRssMb(), b.maxRssMb()) && java.util.Objects.equals(a.maxRequests(), b.maxRequests())
                 && a.prefetchPerInstance() == b.prefetchPerInstance() && a.pipelines() == b.pipelines()
-                && a.cancelsRunning() == b.cancelsRunning();
+                && a.cache().equals(b.cache()) && a.cacheBound() == b.cacheBound() && a.cancelsRunning() == b.cancelsRunning();
     }
 
     private void resize(String key, int count) {
@@ -183,7 +190,8 @@ public final class WorkerAgent implements AutoCloseable {
         PoolDefinition pool = running.get(key);
         while (list.size() < count) {
             String instanceId = workerId + "-" + pool.name() + "-" + pool.version() + "-" + nextIndex++;
-            InstanceSlot slot = new InstanceSlot(pool, config.worker(), intakes.get(key), instanceId, replies, cancels, orphans, nested);
+            InstanceSlot slot = new InstanceSlot(pool, config.worker(), intakes.get(key), instanceId, replies, cancels, orphans, nested,
+                    (p, method, args, result) -> answers.store(p, method, args, result));
             list.add(slot);
             Thread t = new Thread(slot, "slot-" + instanceId);
             t.setDaemon(true);

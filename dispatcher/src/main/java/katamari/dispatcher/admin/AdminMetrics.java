@@ -23,7 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class AdminMetrics {
     /** {@code GET /cluster}'s per-version fields exported as {@code katamari_cluster_version_<field>}. */
     private static final List<String> VERSION_FIELDS = List.of("weight", "instances", "running", "available", "inUse", "stopping", "unplaced",
-            "restarts", "requests", "failures", "pending");
+            "restarts", "requests", "failures", "pending", "capacityLimited", "scaleChanges");
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Set<String> registered = ConcurrentHashMap.newKeySet();
@@ -50,6 +50,8 @@ final class AdminMetrics {
         List<Map<String, Object>> workers = (List<Map<String, Object>>) cluster.getOrDefault("workers", List.of());
         gauge(now, "katamari.cluster.workers", Tags.empty(), workers.size());
         gauge(now, "katamari.cluster.workers.unhealthy", Tags.empty(), workers.stream().filter(w -> Boolean.FALSE.equals(w.get("healthy"))).count());
+        Map<String, Object> totals = (Map<String, Object>) cluster.getOrDefault("totals", Map.of());
+        gauge(now, "katamari.cluster.capacity.exhausted", Tags.empty(), number(totals.get("capacityExhausted")));
         Map<String, List<Map<String, Object>>> pools = (Map<String, List<Map<String, Object>>>) cluster.getOrDefault("pools", Map.of());
         pools.forEach((pool, versions) -> versions.forEach(v -> {
             Tags tags = Tags.of("pool", pool, "version", String.valueOf(v.get("version")));
@@ -102,6 +104,9 @@ final class AdminMetrics {
             Map.entry("katamari.cluster.version.requests", "requests the live gateways answered for the pool-version since they started"),
             Map.entry("katamari.cluster.version.failures", "requests the live gateways answered with an error since they started"),
             Map.entry("katamari.cluster.version.pending", "calls waiting for a reply at the live gateways"),
+            Map.entry("katamari.cluster.version.capacity.limited", "1 when the autoscaler wants more instances of the pool-version than the workers have room for"),
+            Map.entry("katamari.cluster.version.scale.changes", "instance count changes the autoscaler made to the pool-version since this dispatcher leads"),
+            Map.entry("katamari.cluster.capacity.exhausted", "1 when some instances fit nowhere or an autoscaled pool-version wants more than fits"),
             Map.entry("katamari.hazelcast.members", "members of the Hazelcast cluster (the dispatchers) as this dispatcher sees it"),
             Map.entry("katamari.hazelcast.cluster.safe", "1 when every Hazelcast partition has its backups in sync"),
             Map.entry("katamari.hazelcast.clients", "Hazelcast clients (workers, gateways) connected to this dispatcher"),

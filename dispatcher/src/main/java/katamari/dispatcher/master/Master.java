@@ -20,6 +20,7 @@ import katamari.cluster.LeaderRecord;
 import katamari.cluster.PoolVersion;
 import katamari.config.KatamariConfig;
 import katamari.dispatcher.NotLeaderException;
+import katamari.dispatcher.autoscale.Autoscaler;
 import katamari.dispatcher.election.LeadershipListener;
 import katamari.dispatcher.election.Term;
 import katamari.dispatcher.metadata.FencedStore;
@@ -33,8 +34,8 @@ import org.slf4j.LoggerFactory;
 /**
  * What the leading dispatcher does, all on one thread (the duties thread): for each {@link Term} the election hands
  * it, take over ({@link Takeover}), then every tick renew the leader record, provision topics, evict silent workers,
- * place instances, repair metadata it did not write and forget gateways long gone ({@link Housekeeping},
- * {@link InstancePlacement}); the operator's changes ({@link PoolEdits}) run on the same thread. Any refused write
+ * grow or shrink autoscaled pool-versions ({@link Scaling}), place instances, repair metadata it did not write and forget
+ * gateways long gone ({@link Housekeeping}, {@link InstancePlacement}); the operator's changes ({@link PoolEdits}) run on the same thread. Any refused write
  * means this dispatcher was deposed: it resigns the term, and the election's notice ends it here.
  */
 public final class Master implements LeadershipListener, AutoCloseable {
@@ -54,6 +55,7 @@ public final class Master implements LeadershipListener, AutoCloseable {
     private final PoolEdits edits;
     private final Housekeeping housekeeping;
     private final InstancePlacement placement;
+    private final Scaling scaling;
     /** Written only on the duties thread. */
     private volatile Term term;
     private ScheduledFuture<?> ticking;
@@ -71,6 +73,7 @@ public final class Master implements LeadershipListener, AutoCloseable {
         this.edits = new PoolEdits(store, catalog);
         this.housekeeping = new Housekeeping(config.cluster(), mirrors, store, catalog, this.topics);
         this.placement = new InstancePlacement(store, catalog, housekeeping);
+        this.scaling = new Scaling(store, catalog, housekeeping, mirrors);
     }
 
     /** True while a term is being served (from its takeover until its end). */
@@ -81,6 +84,11 @@ public final class Master implements LeadershipListener, AutoCloseable {
     /** {@code pool/version} → instances that fit nowhere at the last placement. */
     public Map<String, Integer> unplaced() {
         return placement.unplaced();
+    }
+
+    /** {@code pool/version} → the autoscaler's status at the last tick (autoscaled pool-versions, while leading). */
+    public Map<String, Autoscaler.Status> autoscaling() {
+        return scaling.status();
     }
 
     /** Workers an operator drained, as the map holds them now. */
@@ -128,6 +136,7 @@ public final class Master implements LeadershipListener, AutoCloseable {
             }
             term = null;
             catalog.clear();
+            scaling.forget();
             topics.forget();
         });
     }
@@ -217,6 +226,7 @@ public final class Master implements LeadershipListener, AutoCloseable {
             renew(t);
             topics.provisionMissing(catalog.all());
             housekeeping.evictSilentWorkers(t.fence(), ageMillis(t));
+            scaling.scale(t.fence(), ageMillis(t), clock.millis());
             place(t);
             housekeeping.repairPools(t.fence());
             if (clock.millis() - lastJanitorMillis > JANITOR_EVERY.toMillis()) {

@@ -26,7 +26,12 @@ final class PoolEdits {
         this.catalog = catalog;
     }
 
+    /** An autoscaled pool-version's {@code instances} is where it starts: brought within its bounds here. */
     PoolVersion upsert(long fence, PoolVersion requested) {
+        PoolDefinition d = requested.definition();
+        if (d.autoscale() != null && d.autoscale().clamp(d.instances()) != d.instances()) {
+            requested = new PoolVersion(d.withInstances(d.autoscale().clamp(d.instances())), requested.weight(), requested.fence());
+        }
         PoolVersion stamped = requested.withFence(fence);
         store.putPool(fence, stamped);
         catalog.put(stamped);
@@ -52,7 +57,7 @@ final class PoolEdits {
         for (Map.Entry<String, Integer> w : order) {
             PoolVersion now = catalog.get(pool + "/" + w.getKey());
             if (now.weight() != w.getValue()) {
-                PoolVersion next = new PoolVersion(now.definition(), w.getValue(), fence);
+                PoolVersion next = now.withWeight(w.getValue(), fence);
                 store.putPool(fence, next);
                 catalog.put(next);
             }

@@ -12,7 +12,7 @@ import java.util.TreeMap;
  * Decides how many instances of each pool-version each live worker runs: spread evenly, within each worker's
  * capacity, never on a worker that refused the pool-version's command. Sticky: when a share does not divide evenly,
  * the workers that already run more of it keep the larger shares, so a recomputation with unchanged inputs moves
- * nothing. A pure function; the master calls it and writes the result.
+ * nothing; a new instance (an autoscaler's grow) that is such a remainder goes to the least loaded worker. A pure function; the master calls it and writes the result.
  */
 public final class Placer {
     /** A live worker as the placer sees it. */
@@ -49,7 +49,9 @@ public final class Placer {
                 unplaced.put(key, n);
                 continue;
             }
-            eligible.sort(Comparator.<Worker>comparingInt(w -> -has(current, w.id(), key)).thenComparing(Worker::id));
+            // the remainder goes to who runs more of it already (nothing moves), then to the least loaded (most room)
+            eligible.sort(Comparator.<Worker>comparingInt(w -> -has(current, w.id(), key)).thenComparingInt(w -> -spare.get(w.id()))
+                    .thenComparing(Worker::id));
             int base = n / eligible.size();
             int extra = n % eligible.size();
             int left = n;

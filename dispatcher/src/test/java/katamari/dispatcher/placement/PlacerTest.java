@@ -49,4 +49,12 @@ class PlacerTest {
         Placer.Result r = Placer.place(List.of(w("a", 8)), Map.of("echo/v1", 4), current);
         assertEquals(Map.of("a", Map.of("echo/v1", 4)), r.placed());
     }
+
+    @Test
+    void a_new_instance_goes_to_the_least_loaded_worker() {
+        // big/v1 fills four of a's eight places; the one echo/v1 instance an autoscaler adds goes to b, not to a by name
+        Placer.Result r = Placer.place(List.of(w("a", 8), w("b", 8, "big/v1")), Map.of("big/v1", 4, "echo/v1", 1), Map.of());
+        assertEquals(Map.of("big/v1", 4), r.placed().get("a"));
+        assertEquals(Map.of("echo/v1", 1), r.placed().get("b"));
+    }
 }

@@ -18,14 +18,17 @@ final class Arrivals {
     static final String HEDGE_HEADER = "Katamari-Hedge-Ms";
     /** How many copies of a majority request to run (docs/design.md, "Majority requests"); also a response header. */
     static final String QUORUM_HEADER = "Katamari-Quorum";
+    /** {@code no}: do not answer from the response cache; {@code yes}: the default. Also the response header's name. */
+    static final String CACHE_HEADER = "Katamari-Cache";
 
     /**
      * One HTTP request's caller; every call of a JSON-RPC batch shares it.
      *
      * @param hedgeMs the {@code Katamari-Hedge-Ms} header, or null (the pool-version's {@code hedgeAfter} applies)
      * @param quorum  the {@code Katamari-Quorum} header, or null (one copy)
+     * @param bypassCache the caller sent {@code Katamari-Cache: no}
      */
-    record Arrival(ApiClient who, String routeKey, long deadline, Long hedgeMs, PoolCalls.Quorum quorum) {}
+    record Arrival(ApiClient who, String routeKey, long deadline, Long hedgeMs, PoolCalls.Quorum quorum, boolean bypassCache) {}
 
     private final Access access;
     private final Duration globalTimeout;
@@ -40,7 +43,7 @@ final class Arrivals {
         ApiClient who = access.caller(ctx);
         long deadline = System.currentTimeMillis() + timeout(ctx.header(TIMEOUT_HEADER)).toMillis();
         return new Arrival(who, ctx.header(ROUTE_KEY_HEADER), deadline, positiveMillis(ctx.header(HEDGE_HEADER), HEDGE_HEADER),
-                quorum(ctx.header(QUORUM_HEADER), QUORUM_HEADER));
+                quorum(ctx.header(QUORUM_HEADER), QUORUM_HEADER), bypassCache(ctx.header(CACHE_HEADER)));
     }
 
     /**
@@ -67,6 +70,18 @@ final class Arrivals {
                     + " number can tie), was " + n);
         }
         return new PoolCalls.Quorum(n, what);
+    }
+
+    /** {@code Katamari-Cache}: absent or {@code yes} uses the cache, {@code no} bypasses it (either case); else bad_request. */
+    static boolean bypassCache(String text) {
+        if (text == null || text.trim().equalsIgnoreCase("yes")) {
+            return false;
+        }
+        if (text.trim().equalsIgnoreCase("no")) {
+            return true;
+        }
+        throw new GatewayException(ErrorCode.BAD_REQUEST, CACHE_HEADER + " must be 'no' (do not answer from the response cache) or 'yes'"
+                + " (the default), was '" + text + "'");
     }
 
     /**

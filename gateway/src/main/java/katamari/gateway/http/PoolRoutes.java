@@ -41,8 +41,12 @@ final class PoolRoutes {
         ObjectNode args = args(ctx.bodyAsBytes());
         String id = ErrorResponses.requestId(ctx);
         PoolCalls.Call call = calls.call(arrival.who(), new PoolCalls.Target(ctx.pathParam("pool"), pin, arrival.routeKey()),
-                id, new Request(ctx.pathParam("method"), args), arrival.deadline(), arrival.hedgeMs(), arrival.quorum());
+                id, new Request(ctx.pathParam("method"), args), arrival.deadline(),
+                new PoolCalls.Asked(arrival.hedgeMs(), arrival.quorum(), arrival.bypassCache()));
         ctx.header(ErrorResponses.VERSION_HEADER, call.routed().version());
+        if (call.cache().wire() != null) {
+            ctx.header(Arrivals.CACHE_HEADER, call.cache().wire());
+        }
         disconnects.watch(ctx, call.answer(), () -> calls.cancellations().abandon(id));
         ctx.future(() -> call.answer().thenAccept(a -> ErrorResponses.write(ctx, a)));
     }

@@ -76,8 +76,12 @@ final class RpcRoutes {
             return;
         }
         if (!doc.isArray()) {
-            CompletableFuture<ObjectNode> answer = one(shared, doc, requestId, version -> ctx.header(ErrorResponses.VERSION_HEADER, version),
-                    a -> {
+            CompletableFuture<ObjectNode> answer = one(shared, doc, requestId, sent -> {
+                        ctx.header(ErrorResponses.VERSION_HEADER, sent.routed().version());
+                        if (sent.cache().wire() != null) {
+                            ctx.header(Arrivals.CACHE_HEADER, sent.cache().wire());
+                        }
+                    }, a -> {
                         ctx.header(ErrorResponses.HEDGE_HEADER, a.hedging().wire());
                         if (a.quorum() != null) {
                             ctx.header(Arrivals.QUORUM_HEADER, a.quorum());
@@ -94,7 +98,7 @@ final class RpcRoutes {
         }
         List<CompletableFuture<ObjectNode>> answers = new ArrayList<>();
         for (int i = 0; i < doc.size(); i++) {
-            answers.add(one(shared, doc.get(i), requestId + "-" + (i + 1), version -> { }, a -> { }));
+            answers.add(one(shared, doc.get(i), requestId + "-" + (i + 1), sent -> { }, a -> { }));
         }
         CompletableFuture<Void> all = CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new));
         int size = doc.size();
@@ -115,7 +119,7 @@ final class RpcRoutes {
      *
      * @return its response, or null for a notification (which is never answered)
      */
-    private CompletableFuture<ObjectNode> one(Arrivals.Arrival shared, JsonNode call, String id, Consumer<String> routedTo,
+    private CompletableFuture<ObjectNode> one(Arrivals.Arrival shared, JsonNode call, String id, Consumer<PoolCalls.Call> routedTo,
                                               Consumer<Answer> answered) {
         if (!(call instanceof ObjectNode c)) {
             return done(invalid(NullNode.getInstance(), "a request must be an object, not " + kind(call), id));
@@ -182,8 +186,9 @@ final class RpcRoutes {
                 calls.notify(shared.who(), target, id, request, shared.deadline());
                 return done(null);
             }
-            PoolCalls.Call sent = calls.call(shared.who(), target, id, request, shared.deadline(), hedgeMs, quorum);
-            routedTo.accept(sent.routed().version());
+            PoolCalls.Call sent = calls.call(shared.who(), target, id, request, shared.deadline(),
+                    new PoolCalls.Asked(hedgeMs, quorum, shared.bypassCache()));
+            routedTo.accept(sent);
             return sent.answer().thenApply(a -> {
                 answered.accept(a);
                 return ErrorResponses.rpcAnswer(answerId, a.reply());

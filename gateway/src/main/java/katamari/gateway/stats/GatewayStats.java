@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import katamari.cluster.GatewayBeat;
+import katamari.cluster.ResponseCache;
 import katamari.cluster.WorkerBeat;
 import katamari.config.KafkaSettings;
 import katamari.gateway.calls.Backpressure;
@@ -52,6 +53,20 @@ public final class GatewayStats implements AutoCloseable {
     private final long startNanos = System.nanoTime();
     private volatile Map<String, InstanceCounts> instances = Map.of();
     private volatile Map<String, Long> depths = Map.of();
+    private final ResponseCache cache;
+    /** Entries of each caching pool-version's cache map, as last counted (-1 unknown). */
+    private volatile Map<String, Long> cacheEntries = Map.of();
+    /**
+     * Counts cache entries off the request thread: a count asks the members, and while they cannot be reached a
+     * client's call waits up to its invocation timeout (10 s), longer than a scrape may take.
+     */
+    private final java.util.concurrent.ExecutorService entryCounter = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "gateway-cache-entries");
+        t.setDaemon(true);
+        return t;
+    });
+    private final java.util.concurrent.atomic.AtomicReference<java.util.concurrent.Future<?>> counting = new java.util.concurrent.atomic.AtomicReference<>();
+    static final Duration COUNT_WAIT = Duration.ofMillis(500);
     /** Reads queue depths for the heartbeat off its thread: an Admin call may take up to 1.5 s when a broker is slow. */
     private final java.util.concurrent.ExecutorService depthReader = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "gateway-queue-depths");
@@ -60,10 +75,14 @@ public final class GatewayStats implements AutoCloseable {
     });
     private final java.util.concurrent.atomic.AtomicBoolean depthReading = new java.util.concurrent.atomic.AtomicBoolean();
 
-    /** @param workers the workers' heartbeats, or null without a cluster (instances are then unknown) */
+    /**
+     * @param workers the workers' heartbeats, or null without a cluster (instances are then unknown)
+     * @param cache   the response cache, or null without a cluster (nothing is cached)
+     */
     public GatewayStats(String gatewayId, PoolDirectory directory, Backpressure backpressure, Supplier<Map<String, WorkerBeat>> workers,
-                        KafkaSettings kafka) {
+                        KafkaSettings kafka, ResponseCache cache) {
         this.gatewayId = gatewayId;
+        this.cache = cache;
         this.directory = directory;
         this.backpressure = backpressure;
         this.workers = workers;
@@ -91,6 +110,8 @@ public final class GatewayStats implements AutoCloseable {
         final Counter quorumCalls;
         final Counter quorumAgreed;
         final Counter quorumFailed;
+        final Counter cacheHits;
+        final Counter cacheMisses;
 
         VersionMeters(String pool, String version) {
             this.pool = pool;
@@ -107,6 +128,14 @@ public final class GatewayStats implements AutoCloseable {
                     .description("majority requests answered by a majority of equal answers").tags(tags).register(registry);
             quorumFailed = Counter.builder("katamari.gateway.quorum.no_quorum")
                     .description("majority requests answered no_quorum: no majority of equal answers was possible").tags(tags).register(registry);
+            cacheHits = Counter.builder("katamari.gateway.cache.hits")
+                    .description("calls this gateway answered from the response cache").tags(tags).register(registry);
+            cacheMisses = Counter.builder("katamari.gateway.cache.misses")
+                    .description("calls of a cached method the response cache had no fresh answer for (published)").tags(tags).register(registry);
+            if (cache != null) {
+                Gauge.builder("katamari.cache.entries", () -> cacheEntries.getOrDefault(key, 0L) < 0 ? Double.NaN : cacheEntries.getOrDefault(key, 0L))
+                        .description("answers in the pool-version's response cache map, cluster-wide (NaN: unknown)").tags(tags).register(registry);
+            }
             latency = Timer.builder("katamari.gateway.latency").description("time from publishing a request to its answer")
                     .tags(tags).publishPercentiles(0.5, 0.99).distributionStatisticExpiry(Duration.ofMinutes(1))
                     .distributionStatisticBufferLength(3).register(registry);
@@ -182,6 +211,16 @@ public final class GatewayStats implements AutoCloseable {
         (agreed ? m.quorumAgreed : m.quorumFailed).increment();
     }
 
+    /** A call answered from the response cache. */
+    public void cacheHit(String pool, String version) {
+        meters(pool, version).cacheHits.increment();
+    }
+
+    /** A call of a cached method that the response cache had no fresh answer for. */
+    public void cacheMiss(String pool, String version) {
+        meters(pool, version).cacheMisses.increment();
+    }
+
     /** A call the gateway refused after routing it (e.g. {@code overloaded}). */
     public void refused(String pool, String version, ErrorCode code) {
         meters(pool, version).count(code.wire());
@@ -193,6 +232,39 @@ public final class GatewayStats implements AutoCloseable {
             instances = InstanceCounts.of(workers.get().values());
         }
         depths = queues.depths(routedKeys());
+        if (cache != null) {
+            countCacheEntries();
+        }
+    }
+
+    /**
+     * A fresh count, waited for up to {@link #COUNT_WAIT}; past that the view shows the last count, and no second
+     * count starts while one is still out.
+     */
+    private void countCacheEntries() {
+        java.util.concurrent.Future<?> out = counting.get();
+        if (out == null || out.isDone()) {
+            try {
+                out = entryCounter.submit(() -> {
+                    Map<String, Long> entries = new TreeMap<>();
+                    directory.pools().values().forEach(versions -> versions.stream().map(PoolDirectory.Version::definition)
+                            .filter(d -> !d.cache().isEmpty()).forEach(d -> entries.put(d.key(), cache.entries(d))));
+                    cacheEntries = entries;
+                });
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                return;
+            }
+            counting.set(out);
+        }
+        try {
+            out.get(COUNT_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            // the last count stands; this one finishes in the background
+        } catch (java.util.concurrent.ExecutionException e) {
+            // entries() answers -1 rather than throw; nothing else in the count can fail
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Every pool-version the gateway routes to, each with its meters (so that a scrape shows it before any call). */
@@ -254,6 +326,10 @@ public final class GatewayStats implements AutoCloseable {
         v.put("cancels", cancels);
         v.put("quorum", Map.of("calls", (long) m.quorumCalls.count(), "agreed", (long) m.quorumAgreed.count(),
                 "noQuorum", (long) m.quorumFailed.count()));
+        Long entries = cacheEntries.get(key);
+        if (entries != null) {
+            v.put("cache", Map.of("hits", (long) m.cacheHits.count(), "misses", (long) m.cacheMisses.count(), "entries", entries));
+        }
         v.put("pending", backpressure.pending(key));
         v.put("maxPending", backpressure.max());
         if (workers != null) {
@@ -333,6 +409,7 @@ public final class GatewayStats implements AutoCloseable {
     @Override
     public void close() {
         depthReader.shutdownNow();
+        entryCounter.shutdownNow();
         queues.close();
         registry.close();
     }

@@ -67,7 +67,7 @@ class MasterSetTest {
         worker.startEmpty();
         membership = new WorkerMembership(worker, workerClient, base.cluster());
         membership.start();
-        gatewayClient = HazelcastSetup.startClient(base.cluster(), "it-gateway");
+        gatewayClient = HazelcastSetup.startGatewayClient(base.cluster(), "it-gateway");
         gateway = new Gateway(base, gatewayClient);
         gateway.start();
         Awaitility.await("gateway ready").atMost(Duration.ofSeconds(30)).until(gateway::isReady);

@@ -31,6 +31,9 @@ public final class InProcessCluster implements AutoCloseable {
     private final WorkerMembership membership;
     private final HazelcastInstance gatewayClient;
     private final Gateway gateway;
+    private final KatamariConfig config;
+    /** Gateways a test added ({@link #addGateway()}), each with its own client; closed before the first one. */
+    private final List<AutoCloseable> extra = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private InProcessCluster(GatewaySettings gatewaySettings) throws IOException {
         int member;
@@ -42,6 +45,7 @@ public final class InProcessCluster implements AutoCloseable {
         ClusterSettings cluster = Katamari.testCluster(member, admin, ADMIN_KEY);
         KatamariConfig config = Katamari.testConfig().withGateway(gatewaySettings).withCluster(cluster)
                 .withWorker(Katamari.testWorker().withAllowedCommands(List.of("java", "python3")));
+        this.config = config;
         dispatcher = new Dispatcher(config);
         dispatcher.start();
         Awaitility.await("the dispatcher leads").atMost(Duration.ofSeconds(30)).until(dispatcher::isLeader);
@@ -50,7 +54,7 @@ public final class InProcessCluster implements AutoCloseable {
         worker.startEmpty();
         membership = new WorkerMembership(worker, workerClient, cluster);
         membership.start();
-        gatewayClient = HazelcastSetup.startClient(cluster, "it-gateway");
+        gatewayClient = HazelcastSetup.startGatewayClient(cluster, "it-gateway");
         gateway = new Gateway(config, gatewayClient);
         gateway.start();
         Awaitility.await("gateway ready").atMost(Duration.ofSeconds(30)).until(gateway::isReady);
@@ -62,6 +66,17 @@ public final class InProcessCluster implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** One more gateway of this cluster, a Hazelcast client of its own (as a gateway on another box is), started and ready. */
+    public Gateway addGateway() {
+        HazelcastInstance client = HazelcastSetup.startGatewayClient(config.cluster(), "it-gateway-" + (extra.size() / 2 + 2));
+        extra.add(client::shutdown);
+        Gateway g = new Gateway(config.withGateway(config.gateway().withId(null)), client);
+        extra.add(g);
+        g.start();
+        Awaitility.await("second gateway ready").atMost(Duration.ofSeconds(30)).until(g::isReady);
+        return g;
     }
 
     public String adminUrl() {
@@ -106,6 +121,13 @@ public final class InProcessCluster implements AutoCloseable {
 
     @Override
     public void close() {
+        for (int i = extra.size() - 1; i >= 0; i--) {
+            try {
+                extra.get(i).close();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
         gateway.close();
         gatewayClient.shutdown();
         membership.close();

@@ -66,9 +66,12 @@ final class CallRunner {
     private final Supervisor supervisor;
     private final Cancels cancels;
     private final InstantSource clock;
+    private final AnswerStore answers;
 
-    CallRunner(PoolDefinition pool, WorkerSettings settings, ReplySender replies, Supervisor supervisor, Cancels cancels, InstantSource clock) {
+    CallRunner(PoolDefinition pool, WorkerSettings settings, ReplySender replies, Supervisor supervisor, Cancels cancels,
+               InstantSource clock, AnswerStore answers) {
         this.pool = pool;
+        this.answers = answers;
         this.settings = settings;
         this.replies = replies;
         this.supervisor = supervisor;
@@ -145,7 +148,7 @@ final class CallRunner {
             stop = () -> stop(i, callId);
             cancels.whileRunning(envelope.id(), stop); // after the call is written: a cancel heard meanwhile stops it at once
         }
-        return new RunningCall(work, envelope.id(), envelope.replyTo(), callId, deadline, delivery, i, answer, stop);
+        return new RunningCall(work, envelope.id(), envelope.replyTo(), callId, deadline, delivery, i, answer, request, stop);
     }
 
     /** Its caller cancelled it: acknowledged and counted, and no reply (the canceller has answered its caller itself). */
@@ -191,6 +194,10 @@ final class CallRunner {
         Instance i = r.instance();
         try {
             ChassisMessage message = r.answer().get(Math.max(1, r.deadline() - clock.millis()), TimeUnit.MILLISECONDS);
+            if (message instanceof Result res) {
+                // every successful answer, whoever asked (gateway or any Kafka client), so direct callers fill the cache too
+                answers.store(pool, r.request().method(), r.request().args(), res.result());
+            }
             if (cancels.isCancelled(r.id())) {
                 cancels.counted(pool.key(), Stage.RUNNING); // it ran to its end; nobody wants the answer
                 supervisor.recycleIfDue(i);

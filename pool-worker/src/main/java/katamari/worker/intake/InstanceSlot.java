@@ -50,20 +50,21 @@ public final class InstanceSlot implements Runnable {
     private long headStartedNanos;
     private double callNanos;
 
+    /** @param answers where successful answers of the pool's cached methods go */
     public InstanceSlot(PoolDefinition pool, WorkerSettings settings, PoolIntake intake, String instanceId,
-                        ReplySender replies, Cancels cancels, OrphanGuard orphans, NestedCalls nested) {
+                        ReplySender replies, Cancels cancels, OrphanGuard orphans, NestedCalls nested, AnswerStore answers) {
         this(pool, settings, intake, new Supervisor(pool, settings, instanceId, orphans, nested, ProcessLauncher.system()),
-                replies, cancels, InstantSource.system());
+                replies, cancels, InstantSource.system(), answers);
     }
 
     /** @param clock the wall clock that deadlines are read against */
     InstanceSlot(PoolDefinition pool, WorkerSettings settings, PoolIntake intake, Supervisor supervisor, ReplySender replies,
-                 Cancels cancels, InstantSource clock) {
+                 Cancels cancels, InstantSource clock, AnswerStore answers) {
         this.pool = pool;
         this.intake = intake;
         this.clock = clock;
         this.supervisor = supervisor;
-        this.calls = new CallRunner(pool, settings, replies, supervisor, cancels, clock);
+        this.calls = new CallRunner(pool, settings, replies, supervisor, cancels, clock, answers);
         this.relay = new Relay(intake, calls, supervisor, clock, siblings);
     }
 

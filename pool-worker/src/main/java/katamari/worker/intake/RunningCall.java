@@ -2,6 +2,7 @@ package katamari.worker.intake;
 
 import java.util.concurrent.CompletableFuture;
 import katamari.chassis.protocol.ChassisMessage;
+import katamari.topics.Request;
 import katamari.worker.supervisor.Instance;
 
 /**
@@ -12,7 +13,8 @@ import katamari.worker.supervisor.Instance;
  * @param callId   the call's id on the instance's stdin (the correlation id when there is one)
  * @param deadline epoch ms: the request's own, or the record's time plus the pool's timeout
  * @param delivery which delivery of the record this is (1 for the first), against the pool's {@code attempts}
+ * @param request  what was called (a successful answer of a cached method is stored under it)
  * @param stop     what a cancel of {@code id} runs to stop it (a pool with {@code cancelRunning}), or null
  */
 record RunningCall(Work work, String id, String replyTo, String callId, long deadline, int delivery, Instance instance,
-                   CompletableFuture<ChassisMessage> answer, Runnable stop) {}
+                   CompletableFuture<ChassisMessage> answer, Request request, Runnable stop) {}

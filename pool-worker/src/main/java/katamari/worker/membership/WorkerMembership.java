@@ -20,6 +20,7 @@ import katamari.cluster.MapMirror;
 import katamari.cluster.MetadataJson;
 import katamari.cluster.Placement;
 import katamari.cluster.PoolVersion;
+import katamari.cluster.ResponseCache;
 import katamari.cluster.WorkerBeat;
 import katamari.config.ClusterSettings;
 import katamari.config.PoolDefinition;
@@ -76,6 +77,7 @@ public final class WorkerMembership implements AutoCloseable {
             throw new IllegalStateException("membership cannot be started more than once (state " + state.get() + ")");
         }
         pools = metadata.pools(key -> requestReconcile());
+        agent.storeAnswers(new ResponseCache(hz)::store);
         // nested calls go where the masters' pool set says, to the version with the most traffic weight
         agent.routeNestedCalls(pool -> pools.snapshot().values().stream()
                 .filter(v -> !v.deleted() && v.definition().name().equals(pool))

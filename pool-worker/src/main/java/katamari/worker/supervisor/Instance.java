@@ -86,8 +86,12 @@ public final class Instance implements AutoCloseable {
         instance.startReaders();
         String why;
         try {
-            instance.hello.get(launchTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            return instance;
+            Hello h = instance.hello.get(launchTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            why = undeclaredCached(pool, h);
+            if (why == null) {
+                return instance;
+            }
+            why = tag + ": " + why;
         } catch (TimeoutException e) {
             why = tag + ": no hello within " + launchTimeout.toMillis() + " ms";
         } catch (ExecutionException e) {
@@ -99,6 +103,18 @@ public final class Instance implements AutoCloseable {
         }
         instance.kill(Duration.ofSeconds(1));
         throw new InstanceFailure(Reason.LAUNCH_FAILED, why, instance.stderrTail());
+    }
+
+    /**
+     * The one check of a pool's {@code cache} that needs the chassis: the methods it names must be declared in the
+     * hello. An instance whose hello lacks one fails to launch (the version turns degraded), since only the hello
+     * knows the methods: the config file and the admin API cannot check this.
+     */
+    static String undeclaredCached(PoolDefinition pool, Hello hello) {
+        java.util.Set<String> missing = new java.util.TreeSet<>(pool.cache().keySet());
+        missing.removeAll(hello.methods().keySet());
+        return missing.isEmpty() ? null : "pool field 'cache' names method(s) " + missing + " that the chassis does not declare (it declares "
+                + new java.util.TreeSet<>(hello.methods().keySet()) + ")";
     }
 
     private void startReaders() {

@@ -40,9 +40,9 @@ import org.junit.jupiter.api.Test;
  * answers, when it dies and what time it is, so the orderings the slot must get right are pinned, not hoped for.
  */
 class InstanceSlotTest {
-    /** One instance, two records per batch (one runs, one waits), two attempts. */
+    /** One instance, two records per batch (one runs, one waits), two attempts; echo's answers are cached. */
     private static final PoolDefinition POOL = new PoolDefinition("echo", "v1", List.of("/bin/cat"), 1, Duration.ofSeconds(30), 2,
-            null, null, Map.of(), null, null, 2);
+            null, null, Map.of(), null, null, 2).withCache(Map.of("echo", Duration.ofSeconds(30)), null);
     private static final long T0 = 1_764_000_000_000L;
 
     private final AtomicLong now = new AtomicLong(T0);
@@ -52,13 +52,15 @@ class InstanceSlotTest {
     private final MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
     private final FakeChassis chassis = new FakeChassis();
     private final OrphanGuard orphans = new OrphanGuard();
+    private final List<String> stored = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Cancels cancels = new Cancels();
     private InstanceSlot slot = slotFor(POOL);
 
     private InstanceSlot slotFor(PoolDefinition pool) {
         return new InstanceSlot(pool, WorkerSettings.defaults(), intake,
                 new Supervisor(pool, WorkerSettings.defaults(), "w1-echo-v1-0", orphans, null, chassis),
-                new ReplySender(producer, Duration.ofSeconds(1)), cancels, clock);
+                new ReplySender(producer, Duration.ofSeconds(1)), cancels, clock,
+                (p, method, args, result) -> stored.add(method + " " + args + " -> " + result));
     }
 
     @AfterEach
@@ -156,6 +158,18 @@ class InstanceSlotTest {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    @Test
+    void a_successful_answer_is_stored_for_the_response_cache_and_an_error_is_not() throws Exception {
+        long a = request("a", T0 + 20_000);
+        long b = request("b", T0 + 20_000);
+        FakeChassis.Proc proc = startAndAwaitCall("a");
+        proc.say("{\"type\":\"error\",\"id\":\"a\",\"error\":{\"code\":\"handler_error\",\"message\":\"no\"}}");
+        assertTrue(proc.read().contains("\"id\":\"b\""), "b was written next");
+        proc.reply("b", "\"B\"");
+        eventually().until(() -> group.acked(a, AcknowledgeType.ACCEPT) && group.acked(b, AcknowledgeType.ACCEPT));
+        assertEquals(List.of("echo {\"text\":\"b\"} -> \"B\""), stored);
     }
 
     private long request(String id, long deadline) {

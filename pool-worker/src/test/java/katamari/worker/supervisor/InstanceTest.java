@@ -142,6 +142,23 @@ class InstanceTest {
         assertFalse(silent[0].isAlive(), "the silent process was killed");
     }
 
+    @Test
+    void a_hello_that_lacks_a_cached_method_fails_the_launch_naming_the_field_and_the_method() {
+        PoolDefinition cached = POOL.withCache(java.util.Map.of("echo", Duration.ofSeconds(30), "count", Duration.ofSeconds(60)), null);
+        InstanceFailure f = assertThrows(InstanceFailure.class,
+                () -> Instance.launch(chassis, cached, "i0", Duration.ofSeconds(10), null, p -> { }));
+        assertEquals(Reason.LAUNCH_FAILED, f.reason());
+        assertTrue(f.getMessage().contains("'cache'") && f.getMessage().contains("[count]") && f.getMessage().contains("[echo]"), f.getMessage());
+        assertFalse(chassis.latest().isAlive(), "the refused instance is stopped");
+    }
+
+    @Test
+    void a_hello_that_declares_every_cached_method_launches() throws InstanceFailure {
+        instance = Instance.launch(chassis, POOL.withCache(java.util.Map.of("echo", Duration.ofSeconds(30)), null), "i0",
+                Duration.ofSeconds(10), null, p -> { });
+        assertTrue(instance.isAlive());
+    }
+
     private void launch() throws InstanceFailure {
         long[] pid = {0};
         instance = Instance.launch(chassis, POOL, "i0", Duration.ofSeconds(10), null, p -> pid[0] = p);
