@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
 import katamari.cluster.PoolVersion;
+import katamari.cluster.ScaleChange;
 import katamari.config.PoolDefinition;
 
 /**
@@ -26,8 +27,12 @@ import katamari.config.PoolDefinition;
  * <p>Built from the config file alone (no cluster), each version routes by its {@code weight} (default 1).
  */
 public final class PoolDirectory {
-    /** One version of a pool as routing sees it. */
-    public record Version(PoolDefinition definition, int weight) {
+    /**
+     * One version of a pool as routing sees it.
+     *
+     * @param scaled the autoscaler's last change of its instance count (from the metadata), or null
+     */
+    public record Version(PoolDefinition definition, int weight, ScaleChange scaled) {
         public String name() {
             return definition.version();
         }
@@ -36,7 +41,7 @@ public final class PoolDirectory {
     private volatile Map<String, List<Version>> byPool;
 
     public PoolDirectory(List<PoolDefinition> pools) {
-        byPool = freeze(pools.stream().map(p -> new Version(p, p.routingWeight())).toList());
+        byPool = freeze(pools.stream().map(p -> new Version(p, p.routingWeight(), null)).toList());
     }
 
     public static PoolDirectory empty() {
@@ -45,7 +50,7 @@ public final class PoolDirectory {
 
     /** Replaces the whole snapshot (called by the cluster listener). */
     public void replace(Collection<PoolVersion> versions) {
-        byPool = freeze(versions.stream().map(v -> new Version(v.definition(), v.weight())).toList());
+        byPool = freeze(versions.stream().map(v -> new Version(v.definition(), v.weight(), v.scaled())).toList());
     }
 
     /**

@@ -287,7 +287,7 @@ public final class GatewayStats implements AutoCloseable {
             }
             Map<String, Object> byVersion = new LinkedHashMap<>();
             for (PoolDirectory.Version v : versions) {
-                byVersion.put(v.name(), version(meters(pool, v.name()), v.weight()));
+                byVersion.put(v.name(), version(meters(pool, v.name()), v));
             }
             pools.put(pool, byVersion);
         });
@@ -299,10 +299,20 @@ public final class GatewayStats implements AutoCloseable {
         return out;
     }
 
-    private Map<String, Object> version(VersionMeters m, int weight) {
+    private Map<String, Object> version(VersionMeters m, PoolDirectory.Version routed) {
         String key = m.pool + "/" + m.version;
         Map<String, Object> v = new LinkedHashMap<>();
-        v.put("weight", weight);
+        v.put("weight", routed.weight());
+        if (routed.definition().autoscale() != null) { // the count the masters set now, and why they last changed it
+            Map<String, Object> scaling = new LinkedHashMap<>();
+            scaling.put("min", routed.definition().autoscale().min());
+            scaling.put("max", routed.definition().autoscale().max());
+            scaling.put("instances", routed.definition().instances());
+            if (routed.scaled() != null) {
+                scaling.put("lastChange", routed.scaled());
+            }
+            v.put("autoscale", scaling);
+        }
         long requests = 0;
         Map<String, Long> errors = new TreeMap<>();
         for (Map.Entry<String, Counter> e : m.outcomes.entrySet()) {

@@ -119,9 +119,16 @@ class AutoscaleTest {
             long grewMs = (System.nanoTime() - t0) / 1_000_000;
             JsonNode v = version(1);
             assertTrue(v.path("autoscale").path("lastChange").path("reason").asText().startsWith("grow: "), v.toString());
+            // the gateway's /stats shows the count the masters set and why, from the metadata
+            Awaitility.await("the gateway's stats show the growth").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                JsonNode scaling = Http.get("http://127.0.0.1:" + gateway.port() + "/stats").body().path("pools").path(POOL).path("v1").path("autoscale");
+                return scaling.path("instances").asInt() == MAX && scaling.path("max").asInt() == MAX
+                        && scaling.path("lastChange").path("reason").asText().startsWith("grow: ");
+            });
             // the rate of max instances once every one of them has been busy for a moment, beside a fixed pool of max
-            // instances measured over the same seconds: on this shared 2-core box the ideal is out of reach whenever
-            // other builds hold the cores (measured 80-93 % of it here under load averages of 10-20, the fixed pool the same)
+            // instances measured over the same seconds. Issue 20 asks for 90 % of the ideal: with the suite alone on the
+            // box it measured 98-100 %; under other builds' load (load average 10-20) 76-93 %, the fixed pool the same,
+            // so a failure of the first check with the second passing points at the box, not the scaler
             Thread.sleep(1_000);
             try (Load fixed = Load.start(BACKLOG_CALLERS, FIXED)) {
                 Thread.sleep(1_000);
@@ -136,6 +143,8 @@ class AutoscaleTest {
                 System.out.printf("AUTOSCALE: 1 -> %d instances in %d ms; then %.1f requests/s = %.0f %% of the ideal %.0f/s; a fixed pool of %d"
                         + " at the same time %.1f/s = %.0f %% of the ideal; autoscaled / fixed = %.0f %%%n",
                         MAX, grewMs, rate, 100 * rate / ideal, ideal, MAX, fixedRate, 100 * fixedRate / ideal, 100 * rate / fixedRate);
+                assertTrue(rate >= 0.9 * ideal, "served " + rate + " requests/s, below 90 % of the ideal " + ideal
+                        + " (a fixed pool of " + MAX + " served " + fixedRate + " in the same seconds)");
                 assertTrue(rate >= 0.9 * fixedRate, "served " + rate + " requests/s, below 90 % of the fixed pool's " + fixedRate);
             }
             assertEquals(MAX, version(1).path("instances").asInt(), "never past max");
