@@ -125,9 +125,10 @@ class MajorityRequestsTest {
     void a_majority_request_cancelled_by_delete_is_answered_cancelled_and_its_waiting_copies_never_run() throws Exception {
         java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("katamari-quorum-cancel");
         long skippedBefore = skipped();
-        // three long calls hold the three instances, so the copies wait
+        // three long calls hold the three instances, so the copies wait; 8 s, because under the suite's load the third
+        // blocker once started more than 4 s after the first, which had already ended (the fresh-clone suite)
         List<java.util.concurrent.CompletableFuture<Response>> blockers = java.util.stream.IntStream.range(0, 3)
-                .mapToObj(i -> Http.postAsync(katamari.url("/pools/vote/slow"), "{\"ms\": 4000, \"log\": \"" + dir.resolve("b" + i) + "\"}"))
+                .mapToObj(i -> Http.postAsync(katamari.url("/pools/vote/slow"), "{\"ms\": 8000, \"log\": \"" + dir.resolve("b" + i) + "\"}"))
                 .toList();
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> java.util.stream.IntStream.range(0, 3)
                 .allMatch(i -> java.nio.file.Files.exists(dir.resolve("b" + i))));
