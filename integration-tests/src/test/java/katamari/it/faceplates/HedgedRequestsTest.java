@@ -36,8 +36,7 @@ class HedgedRequestsTest {
         // a cap of 50 %: this box is shared, and a quick call that happens to take 50 ms is hedged too
         tail = Katamari.pool("tail", Katamari.faultyCommand(), 3).withHedge(null, 50);
         katamari = Katamari.start(List.of(tail), Katamari.testWorker(), Katamari.gateway(Duration.ofSeconds(20)), true);
-        // two agents: an agent's feeder fetches again only once its whole batch is done, so on one agent a hedge
-        // copy can wait behind two stalled calls; a second agent's feeders take it (docs/design.md, "Hedged requests")
+        // two agents, so that a hedge's copy may also run on another agent than its stalled sibling
         second = new WorkerAgent(katamari.config());
         second.start();
         assertTrue(second.awaitInstances(Duration.ofSeconds(60)), "the second agent's instances started");
@@ -51,22 +50,26 @@ class HedgedRequestsTest {
         katamari.close();
     }
 
-    private static Response stall(String... headers) {
-        return Http.post(katamari.url("/pools/tail/stall_one_in"), BODY, headers);
+    private static Response stall(String body, String... headers) {
+        return Http.post(katamari.url("/pools/tail/stall_one_in"), body, headers);
     }
 
     /** One call at a time, so that a stalled instance leaves the others idle for the hedge copy. */
-    private static Map<String, Object> run(String... headers) {
+    private static Map<String, Object> run(String body, String... headers) {
         List<Long> millis = new ArrayList<>();
         Map<String, Integer> hedging = new HashMap<>();
         List<String> slow = new ArrayList<>();
         for (int i = 0; i < CALLS; i++) {
             long start = System.nanoTime();
-            Response r = stall(headers);
+            Response r = stall(body, headers);
             long ms = (System.nanoTime() - start) / 1_000_000;
             millis.add(ms);
             if (ms > 500) {
                 slow.add(ms + " ms " + r.header("Katamari-Hedge") + " " + r.body().path("result").asText());
+                if (headers.length > 0) {
+                    // not a timing assertion: a stalled call had a hedge sent 50 ms in (its copy may have stalled too)
+                    assertTrue(r.header("Katamari-Hedge").startsWith("sent-"), "a slow call was hedged: " + slow);
+                }
             }
             assertEquals(200, r.status(), r.body().toString());
             hedging.merge(r.header("Katamari-Hedge"), 1, Integer::sum);
@@ -77,9 +80,10 @@ class HedgedRequestsTest {
 
     @Test
     void a_stalled_call_gets_a_hedge_after_50_ms_whose_answer_can_win_and_the_response_stats_and_metrics_say_so() {
-        Map<String, Object> plain = run();
-        Map<String, Object> hedged = run("Katamari-Hedge-Ms", "50");
-        System.out.println("hedging: without " + plain + ", with Katamari-Hedge-Ms: 50 " + hedged);
+        Map<String, Object> plain = run(BODY); // first: it warms the path up for the two that follow
+        Map<String, Object> normal = run("{\"every\": 1000000, \"ms\": 2000}");
+        Map<String, Object> hedged = run(BODY, "Katamari-Hedge-Ms", "50");
+        System.out.println("hedging: no stalls " + normal + ", one in 20 stalls without hedging " + plain + ", with Katamari-Hedge-Ms: 50 " + hedged);
         assertTrue((Long) plain.get("p99") >= 1900, "without hedging a stall is the p99: " + plain);
         assertEquals(Map.of("none", CALLS), plain.get("hedging"), "no hedge without the header or hedgeAfter");
         @SuppressWarnings("unchecked") Map<String, Integer> how = (Map<String, Integer>) hedged.get("hedging");
@@ -92,15 +96,14 @@ class HedgedRequestsTest {
         String metrics = Http.text(Http.get(katamari.url("/metrics")));
         assertTrue(metrics.lines().anyMatch(l -> l.startsWith("katamari_gateway_hedges_won_total{") && l.contains("version=\"" + tail.version() + "\"")
                 && !l.endsWith(" 0.0")), "Prometheus counts hedges won");
-        // Not asserted: issue 19's "p99 under 50 ms plus the normal p99". Measured 1.4-2.0 s with hedging (2.0 s
-        // without): a hedge copy often waits behind its stalled sibling inside an agent (docs/design.md, "Hedged
-        // requests"); the issue stays open for it. The figures are printed above.
+        // Not asserted, because a test is no benchmark: issue 19's "p99 under 50 ms plus the normal p99", printed
+        // above (docs/design.md, "Hedged requests", has the figures). A hedge's copy stalls too one time in twenty.
     }
 
     @Test
     void a_hedge_delay_that_is_not_a_positive_whole_number_is_bad_request() {
         for (String bad : List.of("0", "-5", "abc", "1.5", "")) {
-            Response r = stall("Katamari-Hedge-Ms", bad);
+            Response r = stall(BODY, "Katamari-Hedge-Ms", bad);
             assertEquals(400, r.status(), bad + ": " + r.body());
             assertEquals("bad_request", r.errorCode(), bad);
             assertTrue(r.body().path("error").path("message").asText().contains("Katamari-Hedge-Ms"), r.body().toString());

@@ -39,6 +39,10 @@ final class Feeder implements Runnable {
     private static final Duration POLL = Duration.ofMillis(500);
 
     final String clientId;
+    /** Its place among the intake's feeders ({@link FetchTurns}). */
+    final int rank;
+    /** Whether its batch is not over yet; guarded by the intake's lock ({@link FetchTurns}). */
+    boolean holding;
     final CountDownLatch stopped = new CountDownLatch(1);
     /** Signalled (under the intake's lock) when the batch has news for this feeder, or the intake stops. */
     final Condition wake;
@@ -61,9 +65,10 @@ final class Feeder implements Runnable {
     private volatile long lastFailureNanos;
     volatile int restarts;
 
-    Feeder(PoolIntake intake, String clientId, Condition wake) {
+    Feeder(PoolIntake intake, String clientId, int rank, Condition wake) {
         this.intake = intake;
         this.clientId = clientId;
+        this.rank = rank;
         this.wake = wake;
         this.backoff = new RestartBackoff(PoolIntake.MAX_RESTART_BACKOFF, intake.healthyAfter);
     }
@@ -119,6 +124,9 @@ final class Feeder implements Runnable {
 
     /** Fetches batches and runs them until the intake stops; a failure of the consumer is thrown. */
     private void feed() throws InterruptedException {
+        // joined now, not at its first fetch: a consumer gets its partitions from a heartbeat response (up to 1 s),
+        // which a further feeder, fetching only for a starved slot, would add to that slot's wait
+        consumer();
         boolean acceptsPending = false;
         while (intake.open()) {
             if (!intake.awaitFetchTurn(this, 0)) {
@@ -127,7 +135,8 @@ final class Feeder implements Runnable {
                     consumer.commitAsync();
                     acceptsPending = false;
                 }
-                if (!intake.awaitFetchTurn(this, 200)) {
+                // one taking turns rechecks often; a further one is woken when a slot starves
+                if (!intake.awaitFetchTurn(this, rank < FetchTurns.TAKING_TURNS ? 200 : 1000)) {
                     continue;
                 }
             }
@@ -155,7 +164,11 @@ final class Feeder implements Runnable {
                 intake.fetchEnded(this);
             }
             if (!batch.isEmpty()) {
-                runBatch(polledAt);
+                try {
+                    runBatch(polledAt);
+                } finally {
+                    intake.batchOver(this); // a failure's too: recover() has given the batch up
+                }
                 acceptsPending = true;
             }
         }

@@ -6,6 +6,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 
 /** An intake's feeders, each on a thread of its own, and their health as one. */
 final class Feeders {
@@ -14,13 +15,18 @@ final class Feeders {
 
     private final List<Feeder> all = new CopyOnWriteArrayList<>();
 
-    void start(Feeder f) {
-        all.add(f);
-        Thread t = new Thread(f, "intake-" + f.clientId);
-        t.setDaemon(true);
-        t.start();
+    /** Starts feeders ranked from the current count up to {@code count} - 1 (none when there are that many). */
+    synchronized void growTo(int count, IntFunction<Feeder> feeder) {
+        for (int rank = all.size(); rank < count; rank++) {
+            Feeder f = feeder.apply(rank);
+            all.add(f);
+            Thread t = new Thread(f, "intake-" + f.clientId);
+            t.setDaemon(true);
+            t.start();
+        }
     }
 
+    /** In rank order. */
     List<Feeder> all() {
         return all;
     }

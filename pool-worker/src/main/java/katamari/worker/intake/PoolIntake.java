@@ -14,7 +14,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 import katamari.config.KafkaSettings;
 import katamari.config.PoolDefinition;
 import katamari.worker.supervisor.Instance;
@@ -29,18 +28,15 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * before it polls again, so one per instance paid a broker round trip (and a persisted acknowledgement) per request:
  * 813 echo requests/s at concurrency 32 against 11,110 for one consumer fetching batches (docs/benchmarks.md).
  *
- * <p>So two {@link Feeder}s, each with its own share consumer, fetch up to as many records as the agent has
- * instances of the pool-version (times the pool's {@code prefetch}, 1 by default) and hand them to idle slots
- * here. While one feeder's batch runs, the other may fetch the next, so a finishing instance finds its next record
- * here. A feeder fetches only when nothing fetched still waits for a slot, so an agent holds at most one batch of
- * records no instance has started: everything else waits in Kafka, where any free instance on any agent can take it.
+ * <p>So {@link Feeder}s, each with its own share consumer, fetch up to as many records as the agent has instances
+ * of the pool-version (times the pool's {@code prefetch}, 1 by default) and hand them to idle slots here; while one
+ * feeder's batch runs, another may fetch the next ({@link FetchTurns} says which). A feeder fetches only when nothing
+ * fetched still waits for a slot, so an agent holds at most one batch of records no instance has started: everything
+ * else waits in Kafka, where any free instance on any agent can take it.
  *
- * <p>One lock guards the hand-off: the records waiting, the slots alive, which feeder fetches and which owes a poll.
- * Each signal wakes only a thread with something to do (one per record cost a context switch per request).
+ * <p>One lock guards the hand-off, records waiting, slots alive and turns; each signal wakes only a thread with something to do.
  */
 public final class PoolIntake {
-    /** Two, so one batch can be fetched while the other runs; more would only hold more records locally. */
-    private static final int FEEDERS = 2;
     /** Feeder restarts back off from 100 ms up to this: a broker outage is retried at least this often. */
     static final Duration MAX_RESTART_BACKOFF = Duration.ofSeconds(5);
     private static final Duration HEALTHY_AFTER = Duration.ofSeconds(30);
@@ -76,10 +72,7 @@ public final class PoolIntake {
     /** Slots waiting in {@link #next} (idle, instance alive), and records started and not yet completed. */
     private int idleSlots;
     private int busySlots;
-    /** The one feeder fetching: two fetching at once could each bring a batch no slot is free for. */
-    private Feeder fetcher;
-    /** A feeder whose last poll came back empty may have a fetch in flight whose records are locked once they land: it polls next. */
-    private Feeder pollOwner;
+    private final FetchTurns turns = new FetchTurns(feeders.all());
 
     public PoolIntake(PoolDefinition pool, KafkaSettings kafka, String workerId, int instances) {
         this(pool, kafka, workerId, instances, p -> new KafkaShareConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer()),
@@ -100,9 +93,12 @@ public final class PoolIntake {
         if (!state.compareAndSet(State.NEW, State.STARTED)) {
             throw new IllegalStateException("intake " + name + " cannot be started more than once (state " + state.get() + ")");
         }
-        for (int i = 0; i < FEEDERS; i++) {
-            feeders.start(new Feeder(this, name + "-feed" + i, lock.newCondition()));
-        }
+        addFeeders();
+    }
+
+    /** One feeder per instance, at least the two taking turns; a shrink leaves the surplus idle (they fetch only for an idle slot). */
+    private void addFeeders() {
+        feeders.growTo(Math.max(FetchTurns.TAKING_TURNS, instances), rank -> new Feeder(this, name + "-feed" + rank, rank, lock.newCondition()));
     }
 
     /** The agent now runs {@code instances} of the pool-version: fetch batches of that size (feeders pick it up between batches). */
@@ -111,14 +107,19 @@ public final class PoolIntake {
         // a pipelining instance holds two records (running, written ahead): a batch is done only when its last is
         int perInstance = pool.prefetchPerInstance() * (pool.pipelines() ? Instance.MAX_CALLS_IN_FLIGHT : 1);
         batchSize = Math.max(1, instances) * perInstance;
+        if (state.get() == State.STARTED) {
+            addFeeders();
+        }
     }
 
     /** For a slot whose instance is alive and idle: the next record to run, or null if none came within {@code timeout} or the intake stopped. */
     Work next(Duration timeout, Siblings mine) throws InterruptedException {
         lock.lock();
         try {
-            if (++idleSlots + busySlots == 1) {
-                fetchAllowed.signalAll(); // the first live slot: feeders may fetch now (waking them for every take costs context switches)
+            if (++idleSlots + busySlots == 1 || (waiting.isEmpty() && turns.starved())) {
+                // the first live slot, or one the feeders taking turns cannot serve: a feeder may fetch now (waking
+                // them for every take costs context switches)
+                fetchAllowed.signalAll();
             }
             long nanos = timeout.toNanos();
             while (true) {
@@ -202,9 +203,9 @@ public final class PoolIntake {
 
     // --- the feeders' side
 
-    /** Lock held: whether {@code f} may fetch: nothing fetched waits for a slot, a slot is alive, no other feeder fetches or owes a poll. */
+    /** Lock held: whether {@code f} may fetch: nothing fetched waits for a slot, a slot is alive, and it is {@code f}'s turn ({@link FetchTurns}). */
     private boolean mayFetch(Feeder f) {
-        return open() && fetcher == null && (pollOwner == null || pollOwner == f) && waiting.isEmpty() && idleSlots + busySlots > 0;
+        return open() && waiting.isEmpty() && idleSlots + busySlots > 0 && turns.mayFetch(f, idleSlots);
     }
 
     /** Makes {@code f} the fetching feeder, waiting up to {@code ms} for its turn; false when it is not its turn. */
@@ -217,7 +218,7 @@ public final class PoolIntake {
             if (!mayFetch(f)) {
                 return false;
             }
-            fetcher = f;
+            turns.begin(f);
             return true;
         } finally {
             lock.unlock();
@@ -227,9 +228,7 @@ public final class PoolIntake {
     /** {@code f}'s poll brought {@code batch} (empty: then it owes the next poll; f null: records that came with renewals). */
     void fetched(Feeder f, Collection<Work> batch) {
         locked(() -> {
-            if (f != null) {
-                pollOwner = batch.isEmpty() ? f : null;
-            }
+            turns.fetched(f, batch.size());
             waiting.addAll(batch);
             offered(batch.size());
         });
@@ -246,10 +245,17 @@ public final class PoolIntake {
     /** {@code f}'s fetch is over, however it ended: another feeder may fetch. */
     void fetchEnded(Feeder f) {
         locked(() -> {
-            if (fetcher == f) {
-                fetcher = null;
-            }
+            turns.ended(f);
             fetchAllowed.signalAll();
+        });
+    }
+
+    /** {@code f}'s batch is over (every record acknowledged or given up): past the two taking turns, another may fetch. */
+    void batchOver(Feeder f) {
+        locked(() -> {
+            if (turns.batchOver(f)) {
+                fetchAllowed.signalAll();
+            }
         });
     }
 
@@ -257,9 +263,7 @@ public final class PoolIntake {
     void withdrawn(Feeder f, Collection<Work> records, boolean failed) {
         locked(() -> {
             waiting.removeAll(records);
-            if (failed && pollOwner == f) {
-                pollOwner = null; // the other feeder may fetch meanwhile
-            }
+            turns.withdrew(f, failed);
             fetchAllowed.signalAll();
         });
     }
@@ -291,22 +295,18 @@ public final class PoolIntake {
 
     /** True while some slot is alive to run what a feeder fetches. */
     boolean slotsAlive() {
-        return locked(() -> idleSlots + busySlots > 0);
+        lock.lock();
+        try {
+            return idleSlots + busySlots > 0;
+        } finally {
+            lock.unlock();
+        }
     }
 
     private void locked(Runnable body) {
         lock.lock();
         try {
             body.run();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private <T> T locked(Supplier<T> body) {
-        lock.lock();
-        try {
-            return body.get();
         } finally {
             lock.unlock();
         }

@@ -58,7 +58,8 @@ class PoolIntakeRecoveryTest {
         group.failNextCommitSync.set(new IllegalStateException("the consumer broke"));
         eventually().until(() -> intake.restarts() == 1); // at the first renewal (half the 1 s lock)
         assertTrue(group.acked(waiting, AcknowledgeType.RELEASE), "the waiting record went back at once: " + group.acks);
-        assertTrue(group.consumers.get(0).closed, "the failed consumer is closed");
+        int failed = group.acks.stream().filter(a -> a.offset() == waiting).findFirst().orElseThrow().consumer();
+        assertTrue(group.consumers.get(failed).closed, "the failed consumer, which had fetched both, is closed");
 
         first.complete(AcknowledgeType.ACCEPT); // its consumer is gone: the broker redelivers it, nobody acknowledges it
         long next = group.add("next");

@@ -41,6 +41,8 @@ final class ShareGroupFake implements PoolIntake.ShareConsumers {
     volatile RuntimeException down;
     /** Renewed records come back one per poll, as partitions led by different brokers do. */
     volatile boolean renewalsOnePerPoll;
+    /** The share group's record lock; a feeder renews at half of it, and a renewal's poll may bring new records. */
+    volatile int lockTimeoutMs = 1000;
     private long nextOffset;
 
     ShareGroupFake(String topic) {
@@ -62,6 +64,11 @@ final class ShareGroupFake implements PoolIntake.ShareConsumers {
         }
         records.add(r);
         return offset;
+    }
+
+    /** Records no consumer has fetched yet. */
+    int unfetched() {
+        return records.size();
     }
 
     boolean acked(long offset, AcknowledgeType type) {
@@ -167,7 +174,7 @@ final class ShareGroupFake implements PoolIntake.ShareConsumers {
 
         @Override
         public Optional<Integer> acquisitionLockTimeoutMs() {
-            return Optional.of(1000); // renewed every 500 ms
+            return Optional.of(lockTimeoutMs); // renewed every 500 ms by default
         }
 
         @Override

@@ -22,7 +22,8 @@ public final class FaultyChassis {
     /** The real stdout, for writing what a broken chassis would write there. */
     private static final PrintStream RAW_OUT = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
     private static final List<byte[]> HOARD = new ArrayList<>();
-    private static final java.util.concurrent.atomic.AtomicLong STALL_COUNT = new java.util.concurrent.atomic.AtomicLong();
+    /** Per process, seeded differently in each: a stall on one instance says nothing about another's next call. */
+    private static final java.util.Random STALLS = new java.util.Random();
 
     private FaultyChassis() {}
 
@@ -57,8 +58,10 @@ public final class FaultyChassis {
                     return ProcessHandle.current().pid();
                 })
                 .handle("stall_one_in", List.of("every", "ms"), a -> {
-                    // a tail-latency fault: every `every`-th call of this process takes `ms`, the rest answer at once
-                    if (STALL_COUNT.incrementAndGet() % a.longValue("every") == 0) {
+                    // a tail-latency fault: one call in `every`, at random, takes `ms`, the rest answer at once. Not
+                    // every `every`-th call of a process: the slots take calls in turn, so the instances' counts ran
+                    // in step and a hedge's copy reached the next instance on its stalling call too
+                    if (STALLS.nextInt((int) a.longValue("every")) == 0) {
                         Thread.sleep(a.longValue("ms"));
                         return "stalled";
                     }

@@ -1,0 +1,84 @@
+package katamari.worker.intake;
+
+import java.util.List;
+
+/**
+ * Which of an intake's feeders may fetch next; every method is called with the {@link PoolIntake}'s lock held.
+ *
+ * <p>A feeder's batch is over only when its last record is, so one long call holds the whole feeder. With two
+ * feeders, two long calls left the agent's other instances idle while requests waited in Kafka (a 2-s stall held a
+ * hedge's copy 2 s, issue 19). So an intake has a feeder per instance: the first {@value #TAKING_TURNS} take turns as
+ * before, and a further one fetches only for an idle slot while every feeder ranked before it holds a batch, so a
+ * pool whose calls are short fetches as before. Every feeder's consumer joins the share group when it starts.
+ */
+final class FetchTurns {
+    /** Two take turns, so one batch can be fetched while the other runs; the rest fetch only for a starved slot. */
+    static final int TAKING_TURNS = 2;
+
+    private final List<Feeder> feeders;
+    /** The one feeder fetching: two fetching at once could each bring a batch no slot is free for. */
+    private Feeder fetcher;
+    /** A feeder whose last poll came back empty may have a fetch in flight whose records are locked once they land: it polls next. */
+    private Feeder pollOwner;
+    /** Feeders whose batch is not over ({@link Feeder#holding}). */
+    private int holding;
+
+    /** @param feeders the intake's feeders, in rank order */
+    FetchTurns(List<Feeder> feeders) {
+        this.feeders = feeders;
+    }
+
+    /**
+     * Whether {@code f} may fetch: no other feeder fetches or owes a poll; past the feeders taking turns, a slot is
+     * idle and every feeder ranked before {@code f} holds a batch. (The intake checks its own side: open, nothing
+     * waiting, a slot alive.)
+     */
+    boolean mayFetch(Feeder f, int idleSlots) {
+        return fetcher == null && (pollOwner == null || pollOwner == f)
+                && (f.rank < TAKING_TURNS || (idleSlots > 0 && feeders.stream().limit(f.rank).allMatch(o -> o.holding)));
+    }
+
+    /** Whether a slot that just became idle, with nothing waiting, needs the feeders woken: those taking turns all hold a batch. */
+    boolean starved() {
+        return holding >= TAKING_TURNS;
+    }
+
+    void begin(Feeder f) {
+        fetcher = f;
+    }
+
+    /** {@code f}'s poll brought {@code count} records: none, and it owes the next poll; some, and it holds a batch (null: renewals brought them). */
+    void fetched(Feeder f, int count) {
+        if (f == null) {
+            return;
+        }
+        pollOwner = count == 0 ? f : null;
+        if (count > 0 && !f.holding) {
+            f.holding = true;
+            holding++;
+        }
+    }
+
+    void ended(Feeder f) {
+        if (fetcher == f) {
+            fetcher = null;
+        }
+    }
+
+    /** @return whether {@code f} held a batch (others may now fetch) */
+    boolean batchOver(Feeder f) {
+        if (!f.holding) {
+            return false;
+        }
+        f.holding = false;
+        holding--;
+        return true;
+    }
+
+    /** {@code f} withdrew records; when its consumer {@code failed}, it owes no poll any more, and another feeder may fetch meanwhile. */
+    void withdrew(Feeder f, boolean failed) {
+        if (failed && pollOwner == f) {
+            pollOwner = null;
+        }
+    }
+}
