@@ -66,6 +66,18 @@ final class ShareGroupFake implements PoolIntake.ShareConsumers {
         return offset;
     }
 
+    /** Takes the next record of {@code intake} as an idle slot does, failing the test when none comes within 10 s. */
+    static Work take(PoolIntake intake, Siblings slot) throws InterruptedException {
+        long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < until) {
+            Work w = intake.next(Duration.ofMillis(200), slot);
+            if (w != null) {
+                return w;
+            }
+        }
+        throw new AssertionError("no record reached the slot within 10 s");
+    }
+
     /** Records no consumer has fetched yet. */
     int unfetched() {
         return records.size();
