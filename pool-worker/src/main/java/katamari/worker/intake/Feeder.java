@@ -7,7 +7,6 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -17,7 +16,6 @@ import java.util.concurrent.locks.Condition;
 import katamari.topics.TopicNames;
 import katamari.worker.supervisor.RestartBackoff;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.ShareConsumer;
@@ -41,8 +39,6 @@ final class Feeder implements Runnable {
     final String clientId;
     /** Its place among the intake's feeders ({@link FetchTurns}). */
     final int rank;
-    /** Whether its batch is not over yet; guarded by the intake's lock ({@link FetchTurns}). */
-    boolean holding;
     final CountDownLatch stopped = new CountDownLatch(1);
     /** Signalled (under the intake's lock) when the batch has news for this feeder, or the intake stops. */
     final Condition wake;
@@ -124,9 +120,7 @@ final class Feeder implements Runnable {
 
     /** Fetches batches and runs them until the intake stops; a failure of the consumer is thrown. */
     private void feed() throws InterruptedException {
-        // joined now, not at its first fetch: a consumer gets its partitions from a heartbeat response (up to 1 s),
-        // which a further feeder, fetching only for a starved slot, would add to that slot's wait
-        consumer();
+        consumer(); // joins now: a join waits for a heartbeat (up to 1 s), which a starved slot would wait for too
         boolean acceptsPending = false;
         while (intake.open()) {
             if (!intake.awaitFetchTurn(this, 0)) {
@@ -135,8 +129,7 @@ final class Feeder implements Runnable {
                     consumer.commitAsync();
                     acceptsPending = false;
                 }
-                // one taking turns rechecks often; a further one is woken when a slot starves
-                if (!intake.awaitFetchTurn(this, rank < FetchTurns.TAKING_TURNS ? 200 : 1000)) {
+                if (!intake.awaitFetchTurn(this, rank < FetchTurns.TAKING_TURNS ? 200 : 1000)) { // a further one is woken when a slot starves
                     continue;
                 }
             }
@@ -164,11 +157,8 @@ final class Feeder implements Runnable {
                 intake.fetchEnded(this);
             }
             if (!batch.isEmpty()) {
-                try {
-                    runBatch(polledAt);
-                } finally {
-                    intake.batchOver(this); // a failure's too: recover() has given the batch up
-                }
+                runBatch(polledAt);
+                intake.batchOver(this); // a failed batch is over in recover()
                 acceptsPending = true;
             }
         }
@@ -202,6 +192,7 @@ final class Feeder implements Runnable {
             }
         }
         intake.withdrawn(this, withdrawn, true);
+        intake.batchOver(this);
         unfinished.clear();
         done.clear();
         pending.set(0);
@@ -233,14 +224,7 @@ final class Feeder implements Runnable {
             closeConsumer(Duration.ofSeconds(5));
         }
         if (consumer == null) {
-            Properties p = intake.kafka.clientProperties();
-            p.put(ConsumerConfig.GROUP_ID_CONFIG, TopicNames.shareGroup(intake.pool.name(), intake.pool.version()));
-            p.put(ConsumerConfig.CLIENT_ID_CONFIG, "katamari-" + clientId);
-            p.put(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit");
-            // the broker hands out no more than this per fetch: an agent never holds more than its instances can start
-            p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(wanted));
-            p.put(ConsumerConfig.SHARE_ACQUIRE_MODE_CONFIG, "record_limit");
-            consumer = intake.consumers.create(p);
+            consumer = intake.consumers.create(Feeders.consumerSettings(intake, clientId, wanted));
             consumer.subscribe(List.of(TopicNames.requests(intake.pool.name(), intake.pool.version())));
             consumerBatch = wanted;
             wakeable = consumer;

@@ -4,11 +4,14 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
+import katamari.topics.TopicNames;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 
-/** An intake's feeders, each on a thread of its own, and their health as one. */
+/** An intake's feeders, each on a thread of its own, their health as one, and the settings of their consumers. */
 final class Feeders {
     /** A feeder that failed this many times in a row, the last less than {@code healthyAfter} ago, is failing repeatedly. */
     static final int REPEATED_FAILURES = 3;
@@ -24,6 +27,18 @@ final class Feeders {
             t.setDaemon(true);
             t.start();
         }
+    }
+
+    /** A feeder's share consumer: explicit acknowledgement, at most {@code batch} records per fetch. */
+    static Properties consumerSettings(PoolIntake intake, String clientId, int batch) {
+        Properties p = intake.kafka.clientProperties();
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, TopicNames.shareGroup(intake.pool.name(), intake.pool.version()));
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "katamari-" + clientId);
+        p.put(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit");
+        // the broker hands out no more than this per fetch: an agent never holds more than its instances can start
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(batch));
+        p.put(ConsumerConfig.SHARE_ACQUIRE_MODE_CONFIG, "record_limit");
+        return p;
     }
 
     /** In rank order. */

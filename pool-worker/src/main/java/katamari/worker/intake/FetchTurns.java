@@ -1,6 +1,8 @@
 package katamari.worker.intake;
 
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Which of an intake's feeders may fetch next; every method is called with the {@link PoolIntake}'s lock held.
@@ -20,8 +22,8 @@ final class FetchTurns {
     private Feeder fetcher;
     /** A feeder whose last poll came back empty may have a fetch in flight whose records are locked once they land: it polls next. */
     private Feeder pollOwner;
-    /** Feeders whose batch is not over ({@link Feeder#holding}). */
-    private int holding;
+    /** Feeders whose batch is not over yet. */
+    private final Set<Feeder> holding = new HashSet<>();
 
     /** @param feeders the intake's feeders, in rank order */
     FetchTurns(List<Feeder> feeders) {
@@ -35,12 +37,12 @@ final class FetchTurns {
      */
     boolean mayFetch(Feeder f, int idleSlots) {
         return fetcher == null && (pollOwner == null || pollOwner == f)
-                && (f.rank < TAKING_TURNS || (idleSlots > 0 && feeders.stream().limit(f.rank).allMatch(o -> o.holding)));
+                && (f.rank < TAKING_TURNS || (idleSlots > 0 && feeders.stream().limit(f.rank).allMatch(holding::contains)));
     }
 
     /** Whether a slot that just became idle, with nothing waiting, needs the feeders woken: those taking turns all hold a batch. */
     boolean starved() {
-        return holding >= TAKING_TURNS;
+        return holding.size() >= TAKING_TURNS;
     }
 
     void begin(Feeder f) {
@@ -53,9 +55,8 @@ final class FetchTurns {
             return;
         }
         pollOwner = count == 0 ? f : null;
-        if (count > 0 && !f.holding) {
-            f.holding = true;
-            holding++;
+        if (count > 0) {
+            holding.add(f);
         }
     }
 
@@ -67,12 +68,7 @@ final class FetchTurns {
 
     /** @return whether {@code f} held a batch (others may now fetch) */
     boolean batchOver(Feeder f) {
-        if (!f.holding) {
-            return false;
-        }
-        f.holding = false;
-        holding--;
-        return true;
+        return holding.remove(f);
     }
 
     /** {@code f} withdrew records; when its consumer {@code failed}, it owes no poll any more, and another feeder may fetch meanwhile. */
