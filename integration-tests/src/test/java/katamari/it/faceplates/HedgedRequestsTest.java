@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Hedged requests against a real broker and real chassis processes: pool {@code tail}'s instances stall 2 s on one
- * call in twenty. Without hedging that stall is the p99; with {@code Katamari-Hedge-Ms: 50} a second copy goes to
+ * call in twenty (two agents of six). Without hedging that stall is the p99; with {@code Katamari-Hedge-Ms: 50} a second copy goes to
  * another instance and answers, so the p99 drops far below the stall, and the gateway counts and names it.
  */
 class HedgedRequestsTest {
@@ -33,8 +33,11 @@ class HedgedRequestsTest {
 
     @BeforeAll
     static void start() {
-        // a cap of 50 %: this box is shared, and a quick call that happens to take 50 ms is hedged too
-        tail = Katamari.pool("tail", Katamari.faultyCommand(), 3).withHedge(null, 50);
+        // a cap of 50 %: this box is shared, and a quick call that happens to take 50 ms is hedged too. Six instances
+        // per agent: a hedged call's stalled first copy runs on for its 2 s, so at ~50 sequential calls/s one in
+        // twenty stalling holds ~5 instances on average (docs/design.md, "Hedged requests"); with 3 per agent all six
+        // were sometimes held, and a copy then waited up to a second for one (seen in a diagnostic run)
+        tail = Katamari.pool("tail", Katamari.faultyCommand(), 6).withHedge(null, 50);
         katamari = Katamari.start(List.of(tail), Katamari.testWorker(), Katamari.gateway(Duration.ofSeconds(20)), true);
         // two agents, so that a hedge's copy may also run on another agent than its stalled sibling
         second = new WorkerAgent(katamari.config());
