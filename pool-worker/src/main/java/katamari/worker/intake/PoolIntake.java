@@ -63,7 +63,7 @@ public final class PoolIntake {
     private final ReentrantLock lock = new ReentrantLock();
     /** Idle slots ({@link #next}) wait here for a record. */
     private final Condition recordWaiting = lock.newCondition();
-    /** Feeders wait here for their turn to fetch ({@link #mayFetch}). */
+    /** The feeders taking turns wait here for their turn to fetch ({@link #mayFetch}); a further one on its own {@code wake}. */
     private final Condition fetchAllowed = lock.newCondition();
     /** Pipelining slots in {@link #nextAhead}, each on its own condition: woken for a record or its running call's end. */
     private final Set<Condition> aheadWaiters = new HashSet<>();
@@ -119,7 +119,7 @@ public final class PoolIntake {
             if (++idleSlots + busySlots == 1 || (waiting.isEmpty() && turns.starved())) {
                 // the first live slot, or one the feeders taking turns cannot serve: a feeder may fetch now (waking
                 // them for every take costs context switches)
-                fetchAllowed.signalAll();
+                turns.wake(fetchAllowed);
             }
             long nanos = timeout.toNanos();
             while (true) {
@@ -191,7 +191,7 @@ public final class PoolIntake {
             if (w.start()) {
                 busySlots++;
                 if (waiting.isEmpty()) {
-                    fetchAllowed.signalAll(); // the last waiting record is taken: a feeder may fetch the next batch
+                    turns.wake(fetchAllowed); // the last waiting record is taken: a feeder may fetch the next batch
                 }
                 if (mine.keep(w)) {
                     return w;
@@ -213,7 +213,7 @@ public final class PoolIntake {
         lock.lock();
         try {
             if (!mayFetch(f) && ms > 0) {
-                fetchAllowed.await(ms, TimeUnit.MILLISECONDS);
+                (f.rank < FetchTurns.TAKING_TURNS ? fetchAllowed : f.wake).await(ms, TimeUnit.MILLISECONDS); // see FetchTurns#wake
             }
             if (!mayFetch(f)) {
                 return false;
@@ -246,7 +246,7 @@ public final class PoolIntake {
     void fetchEnded(Feeder f) {
         locked(() -> {
             turns.ended(f);
-            fetchAllowed.signalAll();
+            turns.wake(fetchAllowed);
         });
     }
 
@@ -254,7 +254,7 @@ public final class PoolIntake {
     void batchOver(Feeder f) {
         locked(() -> {
             if (turns.batchOver(f)) {
-                fetchAllowed.signalAll();
+                turns.wake(fetchAllowed);
             }
         });
     }
@@ -264,7 +264,7 @@ public final class PoolIntake {
         locked(() -> {
             waiting.removeAll(records);
             turns.withdrew(f, failed);
-            fetchAllowed.signalAll();
+            turns.wake(fetchAllowed);
         });
     }
 
