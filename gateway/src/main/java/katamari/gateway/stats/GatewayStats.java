@@ -303,10 +303,11 @@ public final class GatewayStats implements AutoCloseable {
         String key = m.pool + "/" + m.version;
         Map<String, Object> v = new LinkedHashMap<>();
         v.put("weight", routed.weight());
-        if (routed.definition().autoscale() != null) { // the count the masters set now, and why they last changed it
+        var bounds = routed.definition().autoscale();
+        if (bounds != null) { // the count the masters set now, and why they last changed it
             Map<String, Object> scaling = new LinkedHashMap<>();
-            scaling.put("min", routed.definition().autoscale().min());
-            scaling.put("max", routed.definition().autoscale().max());
+            scaling.put("min", bounds.min());
+            scaling.put("max", bounds.max());
             scaling.put("instances", routed.definition().instances());
             if (routed.scaled() != null) {
                 scaling.put("lastChange", routed.scaled());

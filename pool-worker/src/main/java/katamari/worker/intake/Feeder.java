@@ -129,7 +129,7 @@ final class Feeder implements Runnable {
                     consumer.commitAsync();
                     acceptsPending = false;
                 }
-                if (!intake.awaitFetchTurn(this, rank < FetchTurns.TAKING_TURNS ? 200 : 1000)) { // a further one is woken when a slot starves
+                if (!intake.awaitFetchTurn(this, FetchTurns.takesTurns(this) ? 200 : 1000)) { // a further one is woken when a slot starves
                     continue;
                 }
             }

@@ -3,6 +3,7 @@ package katamari.worker.intake;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.locks.Condition;
 
 /**
  * Which of an intake's feeders may fetch next; every method is called with the {@link PoolIntake}'s lock held.
@@ -37,7 +38,16 @@ final class FetchTurns {
      */
     boolean mayFetch(Feeder f, int idleSlots) {
         return fetcher == null && (pollOwner == null || pollOwner == f)
-                && (f.rank < TAKING_TURNS || (idleSlots > 0 && feeders.stream().limit(f.rank).allMatch(holding::contains)));
+                && (takesTurns(f) || (idleSlots > 0 && allHoldBefore(f.rank)));
+    }
+
+    /** Whether {@code f} is one of the feeders taking turns (the rest fetch only for a starved slot). */
+    static boolean takesTurns(Feeder f) {
+        return f.rank < TAKING_TURNS;
+    }
+
+    private boolean allHoldBefore(int rank) {
+        return feeders.stream().limit(rank).allMatch(holding::contains);
     }
 
     /** Whether a slot that just became idle, with nothing waiting, needs the feeders woken: those taking turns all hold a batch. */
@@ -50,12 +60,12 @@ final class FetchTurns {
      * further ones only the one that could, on its own condition. Waking every further feeder whenever a slot went
      * idle cost 8-20 % of sleep10 at 16 instances (14 feeders woken to find it was not their turn; 2026-12-01).
      */
-    void wake(java.util.concurrent.locks.Condition takingTurns) {
+    void wake(Condition takingTurns) {
         takingTurns.signalAll();
         for (int rank = TAKING_TURNS; rank < feeders.size(); rank++) {
             Feeder f = feeders.get(rank);
             if (!holding.contains(f)) {
-                if (feeders.stream().limit(rank).allMatch(holding::contains)) {
+                if (allHoldBefore(rank)) {
                     f.wake.signal();
                 }
                 return;

@@ -213,7 +213,7 @@ public final class PoolIntake {
         lock.lock();
         try {
             if (!mayFetch(f) && ms > 0) {
-                (f.rank < FetchTurns.TAKING_TURNS ? fetchAllowed : f.wake).await(ms, TimeUnit.MILLISECONDS); // see FetchTurns#wake
+                (FetchTurns.takesTurns(f) ? fetchAllowed : f.wake).await(ms, TimeUnit.MILLISECONDS); // see FetchTurns#wake
             }
             if (!mayFetch(f)) {
                 return false;
