@@ -55,6 +55,7 @@ class InstanceSlotTest {
     private final List<String> stored = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Cancels cancels = new Cancels();
     private InstanceSlot slot = slotFor(POOL);
+    private Thread slotThread;
 
     private InstanceSlot slotFor(PoolDefinition pool) {
         return new InstanceSlot(pool, WorkerSettings.defaults(), intake,
@@ -76,6 +77,9 @@ class InstanceSlotTest {
     void an_answer_that_is_in_when_the_deadline_passes_wins_and_is_the_only_reply() throws Exception {
         long a = request("a", T0 + 1_000);
         FakeChassis.Proc proc = startAndAwaitCall("a");
+        // The slot's thread must already sleep towards the deadline it read (1 s away), or it could read the moved
+        // clock before the answer is in and rightly answer "timeout": the race this test once lost 1 run in 5.
+        eventually().until(this::slotWaitsForTheAnswer);
         now.set(T0 + 5_000); // the deadline has passed, but the answer comes before the slot looks again
         proc.reply("a", "\"A\"");
         eventually().until(() -> group.acked(a, AcknowledgeType.ACCEPT));
@@ -178,10 +182,17 @@ class InstanceSlotTest {
         return group.add("{\"method\":\"echo\",\"args\":{\"text\":\"" + id + "\"}}", KafkaRecords.headers(e).toArray(new org.apache.kafka.common.header.Header[0]));
     }
 
+    /** The slot's thread sleeps in the relay until its call's answer or deadline (the relay's only timed wait). */
+    private boolean slotWaitsForTheAnswer() {
+        return slotThread.getState() == Thread.State.TIMED_WAITING && java.util.Arrays.stream(slotThread.getStackTrace())
+                .anyMatch(f -> f.getClassName().equals(Relay.class.getName()) && f.getMethodName().equals("carry"));
+    }
+
     private FakeChassis.Proc startAndAwaitCall(String id) throws Exception {
         intake.start();
         Thread t = new Thread(slot, "slot-under-test");
         t.setDaemon(true);
+        slotThread = t;
         t.start();
         eventually().until(() -> !chassis.started.isEmpty());
         FakeChassis.Proc proc = chassis.latest();
