@@ -118,10 +118,10 @@ public final class Bench {
         for (int i = 0; i < runs; i++) {
             WrkBench.Result r = run.once(bench);
             System.out.printf("  %-34s run %d: %s%n", label, i + 1, WrkBench.format(r));
-            rows.add(new double[] {r.rps(), r.p50Ms(), r.p99Ms(), r.cpuMicrosPerRequest()});
+            rows.add(new double[] {r.rps(), r.p50Ms(), r.p99Ms(), r.cpuMicrosPerRequest(), r.jitPercent()});
         }
-        System.out.printf("%-36s MEDIAN of %d: %.0f req/s p50=%.3f p99=%.3f ms server CPU %.0f us/request%n", label, runs, median(rows, 0),
-                median(rows, 1), median(rows, 2), median(rows, 3));
+        System.out.printf("%-36s MEDIAN of %d: %.0f req/s p50=%.3f p99=%.3f ms server CPU %.0f us/request, JIT compilers %.0f %%%n", label, runs,
+                median(rows, 0), median(rows, 1), median(rows, 2), median(rows, 3), median(rows, 4));
     }
 
     static double median(List<double[]> rows, int col) {

@@ -25,23 +25,86 @@ final class ServerCpu {
 
     /** CPU seconds used so far by {@code pid} and its live descendants. */
     static double seconds(long pid) {
+        return tree(pid).stream().mapToLong(p -> p.ticks).sum() / (double) TICKS_PER_SECOND;
+    }
+
+    /**
+     * Of {@link #seconds}, what the JVMs' just-in-time compilers used: the threads HotSpot names {@code C1
+     * CompilerThread<n>} and {@code C2 CompilerThread<n>}, in {@code pid} and its live descendants. While it is a large
+     * share the server is still warming up: on 2 cores a fresh dev's compilers took half a core for minutes
+     * (docs/benchmarks.md, issue 16).
+     */
+    static double jitSeconds(long pid) {
+        long ticks = 0;
+        for (Stat p : tree(pid)) {
+            ticks += compilerTicks(p.pid);
+        }
+        return (double) ticks / TICKS_PER_SECOND;
+    }
+
+    /** Whether a thread's name (its /proc comm, cut at 15 characters) is one of HotSpot's compiler threads. */
+    static boolean isCompilerThread(String comm) {
+        return comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre");
+    }
+
+    /** How many of {@code pid}'s threads are compiler threads now (HotSpot starts and stops some as the queue grows). */
+    static int compilerThreads(long pid) {
+        int[] n = {0};
+        eachThread(pid, (comm, ticks) -> n[0] += isCompilerThread(comm) ? 1 : 0);
+        return n[0];
+    }
+
+    private static long compilerTicks(long pid) {
+        long[] ticks = {0};
+        eachThread(pid, (comm, t) -> ticks[0] += isCompilerThread(comm) ? t : 0);
+        return ticks[0];
+    }
+
+    private interface ThreadVisitor {
+        void visit(String comm, long ticks);
+    }
+
+    private static void eachThread(long pid, ThreadVisitor visitor) {
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(PROC.resolve(String.valueOf(pid)).resolve("task"))) {
+            for (Path task : tasks) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"), StandardCharsets.US_ASCII);
+                    String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    visitor.visit(comm, ticks(stat));
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended while we read
+                }
+            }
+        } catch (IOException e) {
+            // the process ended while we read: no threads
+        }
+    }
+
+    /** {@code pid} and its live descendants. */
+    private static List<Stat> tree(long pid) {
         Map<Long, Stat> all = stats();
         if (!all.containsKey(pid)) {
             throw new IllegalStateException("process " + pid + " is gone: the server stopped during the run");
         }
         Map<Long, List<Long>> children = new HashMap<>();
         all.forEach((p, s) -> children.computeIfAbsent(s.ppid, k -> new ArrayList<>()).add(p));
-        long ticks = 0;
+        List<Stat> out = new ArrayList<>();
         Deque<Long> todo = new ArrayDeque<>(List.of(pid));
         while (!todo.isEmpty()) {
             long p = todo.pop();
             Stat s = all.get(p);
             if (s != null) {
-                ticks += s.ticks;
+                out.add(s);
             }
             todo.addAll(children.getOrDefault(p, List.of()));
         }
-        return (double) ticks / TICKS_PER_SECOND;
+        return out;
+    }
+
+    /** User plus system ticks from a /proc stat line (the fields count from the end of the parenthesised name, which may hold spaces). */
+    private static long ticks(String stat) {
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 
     /** The process with a TCP socket listening on 127.0.0.1 (or any address) at {@code port}. */
@@ -85,7 +148,7 @@ final class ServerCpu {
         throw new IllegalStateException("nothing listens on port " + port + " of this machine");
     }
 
-    private record Stat(long ppid, long ticks) {}
+    private record Stat(long pid, long ppid, long ticks) {}
 
     private static Map<Long, Stat> stats() {
         Map<Long, Stat> out = new HashMap<>();
@@ -95,7 +158,8 @@ final class ServerCpu {
                     String stat = Files.readString(proc.resolve("stat"), StandardCharsets.US_ASCII);
                     // the command name is in parentheses and may hold spaces: the fields count from its end
                     String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    out.put(Long.parseLong(proc.getFileName().toString()), new Stat(Long.parseLong(f[1]), Long.parseLong(f[11]) + Long.parseLong(f[12])));
+                    long pid = Long.parseLong(proc.getFileName().toString());
+                    out.put(pid, new Stat(pid, Long.parseLong(f[1]), ticks(stat)));
                 } catch (IOException | RuntimeException e) {
                     // exited while we read
                 }

@@ -27,10 +27,18 @@ final class WrkBench {
     private static final Pattern SOCKET_ERRORS = Pattern.compile("Socket errors: connect (\\d+), read (\\d+), write (\\d+), timeout (\\d+)");
     private static final Pattern TOTAL = Pattern.compile("(\\d+) requests in");
 
-    /** One wrk run: what it printed, parsed, and the server CPU it cost. */
-    record Result(double rps, double p50Ms, double p99Ms, long requests, long errors, double serverCpuSeconds) {
+    /**
+     * One wrk run: what it printed, parsed, and the server CPU it cost; {@code jitCpuSeconds} of that CPU went to the
+     * JVMs' just-in-time compilers (a large share: the server is still warming up, ServerCpu#jitSeconds).
+     */
+    record Result(double rps, double p50Ms, double p99Ms, long requests, long errors, double serverCpuSeconds, double jitCpuSeconds) {
         double cpuMicrosPerRequest() {
             return requests == 0 ? Double.NaN : serverCpuSeconds * 1e6 / requests;
+        }
+
+        /** The compilers' share of the server's CPU, in percent (NaN when it used none). */
+        double jitPercent() {
+            return serverCpuSeconds <= 0 ? Double.NaN : 100 * jitCpuSeconds / serverCpuSeconds;
         }
     }
 
@@ -105,12 +113,13 @@ final class WrkBench {
 
     private Result measured(WrkRun run) throws IOException, InterruptedException {
         double cpuBefore = ServerCpu.seconds(serverPid);
+        double jitBefore = ServerCpu.jitSeconds(serverPid);
         String out = run.output();
         double cpu = ServerCpu.seconds(serverPid) - cpuBefore;
-        return parse(out, cpu);
+        return parse(out, cpu, ServerCpu.jitSeconds(serverPid) - jitBefore);
     }
 
-    static Result parse(String out, double serverCpuSeconds) {
+    static Result parse(String out, double serverCpuSeconds, double jitCpuSeconds) {
         Matcher rps = RPS.matcher(out);
         Matcher total = TOTAL.matcher(out);
         if (!rps.find() || !total.find()) {
@@ -142,7 +151,7 @@ final class WrkBench {
                 errors += Long.parseLong(socket.group(g));
             }
         }
-        return new Result(Double.parseDouble(rps.group(1)), p50, p99, Long.parseLong(total.group(1)), errors, serverCpuSeconds);
+        return new Result(Double.parseDouble(rps.group(1)), p50, p99, Long.parseLong(total.group(1)), errors, serverCpuSeconds, jitCpuSeconds);
     }
 
     /** A POST of the workload's body. */
@@ -218,7 +227,8 @@ final class WrkBench {
     }
 
     static String format(Result r) {
-        return String.format(Locale.ROOT, "%.0f req/s p50=%.3f p99=%.3f ms errors=%d server CPU %.0f us/request (%.2f cores)", r.rps(), r.p50Ms(),
-                r.p99Ms(), r.errors(), r.cpuMicrosPerRequest(), r.requests() == 0 || r.rps() == 0 ? 0 : r.serverCpuSeconds() * r.rps() / r.requests());
+        return String.format(Locale.ROOT, "%.0f req/s p50=%.3f p99=%.3f ms errors=%d server CPU %.0f us/request (%.2f cores, JIT compilers %.0f %%)",
+                r.rps(), r.p50Ms(), r.p99Ms(), r.errors(), r.cpuMicrosPerRequest(),
+                r.requests() == 0 || r.rps() == 0 ? 0 : r.serverCpuSeconds() * r.rps() / r.requests(), r.jitPercent());
     }
 }

@@ -27,19 +27,22 @@ class BenchToolTest {
     /**
      * wrk (Debian's, which bin/test installs) drives a real gateway, and the bench reads the server's CPU from /proc:
      * here the server is this JVM with its chassis processes. Asserts that every request was answered and that the
-     * figures were parsed from wrk's own output (a run with no CPU or no requests would print NaN or 0).
+     * figures were parsed from wrk's own output (a run with no CPU or no requests would print NaN or 0), with the JIT
+     * compilers' share of the server's CPU.
      */
     @Test
     void the_wrk_modes_drive_the_gateway_and_count_the_servers_cpu_per_request() throws Exception {
         try (Katamari k = Katamari.start(2, Duration.ofSeconds(10))) {
             String out = printed(() -> Bench.run(options("wrk,wrk-seq", k.url(""), ProcessHandle.current().pid())));
-            Matcher m = Pattern.compile("MEDIAN of 1: (\\d+) req/s p50=([0-9.]+) p99=([0-9.]+) ms server CPU (\\d+) us/request").matcher(out);
+            Matcher m = Pattern.compile("MEDIAN of 1: (\\d+) req/s p50=([0-9.]+) p99=([0-9.]+) ms server CPU (\\d+) us/request, JIT compilers (\\d+) %")
+                    .matcher(out);
             int medians = 0;
             while (m.find()) {
                 medians++;
                 assertTrue(Long.parseLong(m.group(1)) > 0, out);
                 assertTrue(Double.parseDouble(m.group(2)) > 0 && Double.parseDouble(m.group(3)) >= Double.parseDouble(m.group(2)), out);
                 assertTrue(Long.parseLong(m.group(4)) > 0, "a request costs the server some CPU: " + out);
+                assertTrue(Long.parseLong(m.group(5)) <= 100, "the compilers' share of the server's CPU is a share: " + out);
             }
             assertEquals(2, medians, "one median line per wrk mode: " + out);
             assertTrue(out.contains("errors=0"), out);
