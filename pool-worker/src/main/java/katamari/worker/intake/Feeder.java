@@ -35,6 +35,8 @@ import org.slf4j.LoggerFactory;
 final class Feeder implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(PoolIntake.class);
     private static final Duration POLL = Duration.ofMillis(500);
+    /** Longest a finished batch's ACCEPTs wait for this feeder's next fetch to carry them (docs/design.md, failure table). */
+    static final long ACCEPTS_RIDE_MS = 100;
 
     final String clientId;
     /** Its place among the intake's feeders ({@link FetchTurns}). */
@@ -124,12 +126,14 @@ final class Feeder implements Runnable {
         boolean acceptsPending = false;
         while (intake.open()) {
             if (!intake.awaitFetchTurn(this, 0)) {
-                if (acceptsPending) {
-                    // ACCEPTs ride on this consumer's next fetch; when that is not now, send them now
-                    consumer.commitAsync();
-                    acceptsPending = false;
-                }
-                if (!intake.awaitFetchTurn(this, FetchTurns.takesTurns(this) ? 200 : 1000)) { // a further one is woken when a slot starves
+                // ACCEPTs ride on this consumer's next fetch, whose turn comes with the next request: sent at once
+                // instead, they cost the broker a ShareAcknowledge per ShareFetch (docs/benchmarks.md, 2026-12-01)
+                long wait = acceptsPending ? ACCEPTS_RIDE_MS : FetchTurns.takesTurns(this) ? 200 : 1000; // a further one is woken when a slot starves
+                if (!intake.awaitFetchTurn(this, wait)) {
+                    if (acceptsPending) {
+                        consumer.commitAsync();
+                        acceptsPending = false;
+                    }
                     continue;
                 }
             }
