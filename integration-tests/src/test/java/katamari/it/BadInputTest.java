@@ -91,6 +91,21 @@ class BadInputTest {
     }
 
     @Test
+    void a_chunked_body_is_read_under_the_same_limit_as_one_with_a_length() throws IOException {
+        // no Content-Length to refuse it by: the limit must hold while the body is read
+        String big = "{\"text\":\"" + "x".repeat(1024 * 1024 + 10) + "\"}";
+        Raw over = raw("POST /pools/echo/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + Integer.toHexString(big.length()) + "\r\n" + big + "\r\n0\r\n\r\n");
+        over.assertEnvelope(413, "payload_too_large", "gateway.maxBodyBytes");
+        String small = "{\"text\":\"in two chunks\"}";
+        Raw within = raw("POST /pools/echo/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                + Integer.toHexString(10) + "\r\n" + small.substring(0, 10) + "\r\n"
+                + Integer.toHexString(small.length() - 10) + "\r\n" + small.substring(10) + "\r\n0\r\n\r\n");
+        assertEquals(200, within.status(), within.body());
+        assertEquals("in two chunks", WireCodec.parse(within.body()).path("result").asText(), within.body());
+    }
+
+    @Test
     void a_handler_error_is_500_and_the_instance_keeps_serving() {
         assertError(Http.post(katamari.url("/pools/echo/sleep"), "{\"ms\":\"soon\"}"), 500, "handler_error", "whole number");
         Response ok = Http.post(katamari.url("/pools/echo/echo"), "{\"text\":\"fine\"}");

@@ -1,6 +1,5 @@
 package katamari.gateway.http;
 
-import io.javalin.http.Context;
 import katamari.gateway.GatewayException;
 import katamari.gateway.auth.ApiClient;
 import katamari.gateway.auth.ApiKeys;
@@ -18,19 +17,19 @@ final class Access {
     }
 
     /** @throws GatewayException {@code unauthorized} when the key is missing or unknown (the key itself is never echoed) */
-    ApiClient caller(Context ctx) {
-        String authorization = ctx.header("Authorization");
+    ApiClient caller(Incoming request) {
+        String authorization = request.header("Authorization");
         return keys.authenticate(authorization).orElseThrow(() -> {
             String why = authorization == null ? "no API key" : "unknown API key";
-            LOG.info("refused {} {} from {}: {}", ctx.method(), ctx.path(), ctx.ip(), why); // never the key itself
+            LOG.info("refused {}: {}", request.describe(), why); // never the key itself
             return new GatewayException(ErrorCode.UNAUTHORIZED,
                     authorization == null ? "this gateway needs an API key: Authorization: Bearer <key>" : "unknown API key");
         });
     }
 
     /** @throws GatewayException {@code forbidden} unless the caller may call every pool */
-    ApiClient everyPool(Context ctx) {
-        ApiClient who = caller(ctx);
+    ApiClient everyPool(Incoming request) {
+        ApiClient who = caller(request);
         if (!who.mayCallEveryPool()) {
             throw new GatewayException(ErrorCode.FORBIDDEN, "API key '" + who.name() + "' may not read every pool's metrics; use GET /stats");
         }

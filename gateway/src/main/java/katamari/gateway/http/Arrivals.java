@@ -1,6 +1,5 @@
 package katamari.gateway.http;
 
-import io.javalin.http.Context;
 import java.time.Duration;
 import katamari.gateway.GatewayException;
 import katamari.gateway.auth.ApiClient;
@@ -39,11 +38,11 @@ final class Arrivals {
     }
 
     /** @throws GatewayException unauthorized or forbidden, or a malformed timeout header (bad_request) */
-    Arrival of(Context ctx) {
-        ApiClient who = access.caller(ctx);
-        long deadline = System.currentTimeMillis() + timeout(ctx.header(TIMEOUT_HEADER)).toMillis();
-        return new Arrival(who, ctx.header(ROUTE_KEY_HEADER), deadline, positiveMillis(ctx.header(HEDGE_HEADER), HEDGE_HEADER),
-                quorum(ctx.header(QUORUM_HEADER), QUORUM_HEADER), bypassCache(ctx.header(CACHE_HEADER)));
+    Arrival of(Incoming request) {
+        ApiClient who = access.caller(request);
+        long deadline = System.currentTimeMillis() + timeout(request.header(TIMEOUT_HEADER)).toMillis();
+        return new Arrival(who, request.header(ROUTE_KEY_HEADER), deadline, positiveMillis(request.header(HEDGE_HEADER), HEDGE_HEADER),
+                quorum(request.header(QUORUM_HEADER), QUORUM_HEADER), bypassCache(request.header(CACHE_HEADER)));
     }
 
     /**

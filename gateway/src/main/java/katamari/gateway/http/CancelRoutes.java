@@ -27,7 +27,7 @@ final class CancelRoutes {
 
     private void cancel(Context ctx) {
         String id = ctx.pathParam("id");
-        cancellations.cancel(access.caller(ctx), id);
+        cancellations.cancel(access.caller(Incoming.of(ctx)), id);
         // the answer is about the call: header and body name it, as a pool answer's do
         ctx.header(ErrorResponses.ID_HEADER, id).status(202).json(Map.of("id", id, "cancelled", true));
     }

@@ -74,23 +74,21 @@ final class Disconnects implements AutoCloseable {
 
     /** Runs {@code gone} if the client of {@code ctx} leaves before {@code done} completes. */
     void watch(Context ctx, CompletableFuture<?> done, Runnable gone) {
-        if (done.isDone() || state.get() != State.RUNNING) {
-            return;
+        EndPoint endPoint;
+        try {
+            endPoint = ServletContextRequest.getServletContextRequest(ctx.req()).getConnectionMetaData().getConnection().getEndPoint();
+        } catch (IllegalStateException e) {
+            return; // not a request of Jetty's servlet layer
         }
-        SocketChannel channel = channel(ctx);
-        if (channel != null) {
-            arriving.add(new Watch(channel, done, gone, System.nanoTime() + ARM_AFTER.toNanos()));
-        }
+        watch(endPoint, done, gone);
     }
 
-    /** The client's socket under Jetty's connection, or null when it is not a plain one. */
-    private static SocketChannel channel(Context ctx) {
-        try {
-            EndPoint endPoint = ServletContextRequest.getServletContextRequest(ctx.req()).getConnectionMetaData().getConnection().getEndPoint();
-            return endPoint instanceof SocketChannelEndPoint socket ? socket.getChannel() : null;
-        } catch (IllegalStateException e) {
-            return null; // not a request of Jetty's servlet layer
+    /** Runs {@code gone} if the client on {@code endPoint} leaves before {@code done} completes (plain sockets only). */
+    void watch(EndPoint endPoint, CompletableFuture<?> done, Runnable gone) {
+        if (done.isDone() || state.get() != State.RUNNING || !(endPoint instanceof SocketChannelEndPoint socket)) {
+            return;
         }
+        arriving.add(new Watch(socket.getChannel(), done, gone, System.nanoTime() + ARM_AFTER.toNanos()));
     }
 
     private void run() {

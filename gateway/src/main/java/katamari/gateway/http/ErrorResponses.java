@@ -41,6 +41,9 @@ final class ErrorResponses {
     static final int INVALID_PARAMS = -32602;
     static final int INTERNAL_ERROR = -32603;
 
+    /** What a body over {@code gateway.maxBodyBytes} is refused with ({@code payload_too_large}), whichever layer noticed. */
+    static final String TOO_LARGE = "the body is larger than gateway.maxBodyBytes";
+
     private ErrorResponses() {}
 
     /**
@@ -55,16 +58,23 @@ final class ErrorResponses {
      * A-Z a-z 0-9 '_' '-' (the refusal then carries a fresh id)
      */
     static void assignId(Context ctx) {
-        String named = ctx.header(ID_HEADER);
+        String id = idOf(ctx.header(ID_HEADER));
+        ctx.attribute(ID_HEADER, id);
+        ctx.header(ID_HEADER, id);
+        MDC.put(LogKeys.REQUEST_ID, id); // for what this thread logs about the request (JSON logs); see forgetId
+    }
+
+    /**
+     * The id a request is answered under: {@code named} (its {@value #ID_HEADER} header), or a fresh one when null.
+     * @throws GatewayException bad_request for a named id that is not 1-100 of A-Z a-z 0-9 '_' '-'
+     */
+    static String idOf(String named) {
         if (named != null && !NAMED_ID.matcher(named).matches()) {
             String shown = named.length() > 100 ? named.substring(0, 100) + "..." : named;
             throw new GatewayException(ErrorCode.BAD_REQUEST, ID_HEADER + " must be 1-100 characters of A-Z, a-z, 0-9, '_' and '-', was '"
                     + shown + "' (" + named.length() + " characters)");
         }
-        String id = named != null ? named : UUID.randomUUID().toString();
-        ctx.attribute(ID_HEADER, id);
-        ctx.header(ID_HEADER, id);
-        MDC.put(LogKeys.REQUEST_ID, id); // for what this thread logs about the request (JSON logs); see forgetId
+        return named != null ? named : UUID.randomUUID().toString();
     }
 
     /** Jetty's threads are pooled: the next request on this one must not log under this id. */
@@ -72,21 +82,22 @@ final class ErrorResponses {
         MDC.remove(LogKeys.REQUEST_ID);
     }
 
-    static void write(Context ctx, Answer answer) {
+    static void write(Outgoing out, Answer answer) {
         Reply reply = answer.reply();
         int status = reply.isError() ? reply.error().knownCode().httpStatus() : 200;
-        ctx.status(status).header(ID_HEADER, reply.id()).contentType("application/json");
+        out.status(status);
+        out.header(ID_HEADER, reply.id());
         if (answer.version() != null) {
-            ctx.header(VERSION_HEADER, answer.version());
+            out.header(VERSION_HEADER, answer.version());
         }
-        ctx.header(HEDGE_HEADER, answer.hedging().wire());
+        out.header(HEDGE_HEADER, answer.hedging().wire());
         if (answer.quorum() != null) {
-            ctx.header(Arrivals.QUORUM_HEADER, answer.quorum());
+            out.header(Arrivals.QUORUM_HEADER, answer.quorum());
         }
         if (status == 503) {
-            ctx.header("Retry-After", String.valueOf(Backpressure.RETRY_AFTER_SECONDS));
+            out.header("Retry-After", String.valueOf(Backpressure.RETRY_AFTER_SECONDS));
         }
-        ctx.result(WireCodec.encodeReply(reply));
+        out.json(WireCodec.encodeReply(reply));
     }
 
     static void refused(Context ctx, GatewayException e) {
@@ -101,7 +112,7 @@ final class ErrorResponses {
             default -> ErrorCode.BAD_REQUEST;
         };
         String message = e.getStatus() == 404 ? "no route " + ctx.method() + " " + ctx.path() + " (see GET /openapi.json)"
-                : e.getStatus() == 413 ? "the body is larger than gateway.maxBodyBytes" : e.getMessage();
+                : e.getStatus() == 413 ? TOO_LARGE : e.getMessage();
         refused(ctx, KatamariError.of(code, message));
     }
 
@@ -119,7 +130,7 @@ final class ErrorResponses {
                     "the request's headers are larger than the gateway accepts (" + HttpFaceplate.MAX_HEADER_BYTES + " bytes)");
             case 414 -> KatamariError.of(ErrorCode.URI_TOO_LONG,
                     "the request's URI is longer than the gateway accepts (" + HttpFaceplate.MAX_HEADER_BYTES + " bytes)");
-            case 413 -> KatamariError.of(ErrorCode.PAYLOAD_TOO_LARGE, "the body is larger than gateway.maxBodyBytes");
+            case 413 -> KatamariError.of(ErrorCode.PAYLOAD_TOO_LARGE, TOO_LARGE);
             default -> status >= 400 && status < 500
                     ? KatamariError.of(ErrorCode.BAD_REQUEST, "not a valid HTTP/1.1 request (the gateway's HTTP server answered " + status + ")")
                     : KatamariError.of(ErrorCode.INTERNAL, "the gateway's HTTP server failed (" + status + ")");
@@ -140,10 +151,15 @@ final class ErrorResponses {
             rpc(ctx, rpcError(NullNode.getInstance(), INVALID_REQUEST, error, requestId(ctx)));
             return;
         }
+        refused(Outgoing.of(ctx), requestId(ctx), error);
+    }
+
+    /** A refusal on a route that is not JSON-RPC's: the error as a reply to {@code id}. */
+    static void refused(Outgoing out, String id, KatamariError error) {
         if (error.knownCode() == ErrorCode.UNAUTHORIZED) {
-            ctx.header("WWW-Authenticate", "Bearer");
+            out.header("WWW-Authenticate", "Bearer");
         }
-        write(ctx, new Answer(Reply.failure(requestId(ctx), error), null, null));
+        write(out, new Answer(Reply.failure(id, error), null, null));
     }
 
     static void unexpected(Context ctx, Exception e) {
@@ -155,14 +171,30 @@ final class ErrorResponses {
             LOG.debug("answer after the server stopped dropped: {}", e.toString());
             return;
         }
-        LOG.error("unexpected failure on {}", where, e);
-        KatamariError error = KatamariError.of(ErrorCode.INTERNAL, "the gateway failed: " + e.getClass().getSimpleName());
         if (ctx.path().equals(RpcRoutes.PATH)) {
+            LOG.error("unexpected failure on {}", where, e);
             ctx.status(500);
-            rpc(ctx, rpcError(NullNode.getInstance(), INTERNAL_ERROR, error, requestId(ctx)));
+            rpc(ctx, rpcError(NullNode.getInstance(), INTERNAL_ERROR, unexpected(e), requestId(ctx)));
             return;
         }
-        ctx.status(500).contentType("application/json").result(WireCodec.encodeReply(Reply.failure(requestId(ctx), error)));
+        unexpected(Outgoing.of(ctx), requestId(ctx), where, e);
+    }
+
+    /** An answer whose exchange ended before it could be written (the server stopped, the connection closed): nobody listens. */
+    static void dropped(String id, RuntimeException e) {
+        LOG.debug("answer to {} dropped: its exchange is gone ({})", id, e.toString());
+    }
+
+    /** A failure of the gateway's own (a bug): logged with where it happened, answered 500 {@code internal}. */
+    static void unexpected(Outgoing out, String id, String where, Exception e) {
+        LOG.error("unexpected failure on {}", where, e);
+        out.status(500);
+        out.header(ID_HEADER, id);
+        out.json(WireCodec.encodeReply(Reply.failure(id, unexpected(e))));
+    }
+
+    private static KatamariError unexpected(Exception e) {
+        return KatamariError.of(ErrorCode.INTERNAL, "the gateway failed: " + e.getClass().getSimpleName());
     }
 
     /** The id a request is answered with: the one assigned on arrival, or a fresh one. */

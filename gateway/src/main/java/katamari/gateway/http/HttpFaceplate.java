@@ -6,7 +6,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
 import katamari.config.GatewaySettings;
 import katamari.gateway.GatewayException;
 import katamari.gateway.auth.ApiKeys;
@@ -32,7 +34,7 @@ public final class HttpFaceplate {
         RequestBodies bodies = new RequestBodies(settings);
         byte[] openapi = openapi();
         Arrivals arrivals = new Arrivals(access, settings.timeout());
-        PoolRoutes pools = new PoolRoutes(calls, arrivals, bodies, ready, disconnects);
+        PoolRoute pools = new PoolRoute(calls, arrivals, bodies, disconnects, settings.maxBodyBytes());
         RpcRoutes rpc = new RpcRoutes(calls, arrivals, bodies, settings.maxBatch(), disconnects);
         CancelRoutes cancels = new CancelRoutes(calls.cancellations(), access);
         StatsRoutes statsRoutes = new StatsRoutes(stats, access);
@@ -40,10 +42,15 @@ public final class HttpFaceplate {
             c.http.maxRequestSize = settings.maxBodyBytes();
             c.startup.showJavalinBanner = false;
             c.jetty.modifyHttpConfiguration(h -> h.setRequestHeaderSize(MAX_HEADER_BYTES));
-            c.jetty.modifyServer(server -> server.setErrorHandler(new JettyErrors()));
+            c.jetty.modifyServer(server -> {
+                server.setErrorHandler(new JettyErrors());
+                // in front of Javalin's servlet, which Javalin puts inside it: everything but the pool route passes through
+                server.setHandler(pools);
+            });
             c.routes.before(ErrorResponses::assignId);
             c.routes.after(ErrorResponses::forgetId);
-            pools.register(c);
+            c.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
+            c.routes.get("/readyz", ctx -> ctx.status(ready.getAsBoolean() ? 200 : 503).json(Map.of("ready", ready.getAsBoolean())));
             rpc.register(c);
             cancels.register(c);
             statsRoutes.register(c);
@@ -64,13 +71,16 @@ public final class HttpFaceplate {
         return http.port();
     }
 
-    /** The routes the server serves, as {@code "METHOD /path/{param}"}, in the order they were registered. */
+    /** The routes the server serves, as {@code "METHOD /path/{param}"}: the pool route, then Javalin's in the order they were registered. */
     public List<String> routes() {
-        return http.unsafe.internalRouter.allHttpHandlers().stream()
+        return Stream.concat(Stream.of(POOL_ROUTE), http.unsafe.internalRouter.allHttpHandlers().stream()
                 .filter(h -> h.endpoint.method.isHttpMethod())
-                .map(h -> h.endpoint.method.name() + " " + h.endpoint.path)
+                .map(h -> h.endpoint.method.name() + " " + h.endpoint.path))
                 .toList();
     }
+
+    /** {@link PoolRoute}'s, which Javalin does not serve. */
+    static final String POOL_ROUTE = "POST /pools/{pool}/{method}";
 
     public void stop() {
         http.stop();

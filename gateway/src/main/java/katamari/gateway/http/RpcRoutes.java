@@ -61,7 +61,7 @@ final class RpcRoutes {
     }
 
     private void rpc(Context ctx) {
-        Arrivals.Arrival shared = arrivals.of(ctx);
+        Arrivals.Arrival shared = arrivals.of(Incoming.of(ctx));
         String requestId = ErrorResponses.requestId(ctx);
         JsonNode doc;
         try {

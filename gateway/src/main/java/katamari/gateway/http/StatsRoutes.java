@@ -25,12 +25,12 @@ final class StatsRoutes {
     }
 
     private void stats(Context ctx) {
-        ApiClient who = access.caller(ctx);
+        ApiClient who = access.caller(Incoming.of(ctx));
         ctx.contentType("application/json").result(MetadataJson.encode(stats.view(who::mayCall)));
     }
 
     private void metrics(Context ctx) {
-        access.everyPool(ctx);
+        access.everyPool(Incoming.of(ctx));
         ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(stats.prometheus());
     }
 }
