@@ -62,12 +62,13 @@ final class FetchTurns {
      */
     void wake(Condition takingTurns) {
         takingTurns.signalAll();
+        if (!allHoldBefore(TAKING_TURNS)) {
+            return; // a further feeder may fetch only while every feeder before it holds a batch: none may now
+        }
         for (int rank = TAKING_TURNS; rank < feeders.size(); rank++) {
             Feeder f = feeders.get(rank);
             if (!holding.contains(f)) {
-                if (allHoldBefore(rank)) {
-                    f.wake.signal();
-                }
+                f.wake.signal(); // every feeder before it holds one: the two taking turns (above), and the further ones passed here
                 return;
             }
         }
