@@ -180,9 +180,9 @@ final class ErrorResponses {
         unexpected(Outgoing.of(ctx), requestId(ctx), where, e);
     }
 
-    /** An answer whose exchange ended before it could be written (the server stopped, the connection closed): nobody listens. */
+    /** An answer that could not be written: its exchange ended first (the server stopped, the connection closed), or a bug. */
     static void dropped(String id, RuntimeException e) {
-        LOG.debug("answer to {} dropped: its exchange is gone ({})", id, e.toString());
+        LOG.warn("the answer to {} could not be written: {}", id, e.toString());
     }
 
     /** A failure of the gateway's own (a bug): logged with where it happened, answered 500 {@code internal}. */

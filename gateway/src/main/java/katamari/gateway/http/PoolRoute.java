@@ -68,7 +68,7 @@ final class PoolRoute extends Handler.Wrapper {
         response.getHeaders().put(ErrorResponses.ID_HEADER, id);
         MDC.put(LogKeys.REQUEST_ID, id); // for what this thread logs about the request (JSON logs); Jetty's threads are pooled
         try {
-            call(request, response, out, id, poolAndMethod[0], poolAndMethod[1]);
+            call(request, response, callback, out, id, poolAndMethod[0], poolAndMethod[1]);
         } catch (GatewayException e) {
             ErrorResponses.refused(out, id, KatamariError.of(e.code(), e.getMessage()));
         } catch (RuntimeException e) {
@@ -79,7 +79,8 @@ final class PoolRoute extends Handler.Wrapper {
         return true;
     }
 
-    private void call(org.eclipse.jetty.server.Request request, Response response, Outgoing out, String id, String pool, String method) {
+    private void call(org.eclipse.jetty.server.Request request, Response response, Callback callback, Outgoing out, String id, String pool,
+                      String method) {
         Incoming incoming = Incoming.of(request);
         Arrivals.Arrival arrival = arrivals.of(incoming);
         String pin = pin(request, incoming);
@@ -93,11 +94,17 @@ final class PoolRoute extends Handler.Wrapper {
         }
         disconnects.watch(request.getConnectionMetaData().getConnection().getEndPoint(), call.answer(),
                 () -> calls.cancellations().abandon(id));
-        call.answer().whenComplete((answer, failure) -> answer(out, id, request, answer, failure));
+        call.answer().whenComplete((answer, failure) -> answer(out, callback, id, request, answer, failure));
     }
 
-    /** Runs where the answer completes (the reply consumer's thread, a timer, or here when the cache answered). */
-    private static void answer(Outgoing out, String id, org.eclipse.jetty.server.Request request, Answer answer, Throwable failure) {
+    /**
+     * Runs where the answer completes (the reply consumer's thread, a timer, or here when the cache answered). Writing
+     * the response completes {@code callback}; if the answer cannot be written (the exchange ended under us, or a bug),
+     * the callback is failed instead, so that Jetty ends the exchange (a 500 through {@link JettyErrors} when nothing
+     * was sent yet) rather than leave the client waiting for its idle timeout.
+     */
+    private static void answer(Outgoing out, Callback callback, String id, org.eclipse.jetty.server.Request request, Answer answer,
+                               Throwable failure) {
         try {
             if (failure != null) {
                 ErrorResponses.unexpected(out, id, request.getMethod() + " " + request.getHttpURI().getPath(),
@@ -106,8 +113,8 @@ final class PoolRoute extends Handler.Wrapper {
             }
             ErrorResponses.write(out, answer);
         } catch (RuntimeException e) {
-            // the exchange ended under us (the server stopped, the connection was closed): nobody is listening
             ErrorResponses.dropped(id, e);
+            callback.failed(e);
         }
     }
 
