@@ -123,7 +123,7 @@ class GatewayGuardsTest {
         List<CompletableFuture<Response>> slow = List.of(
                 Http.postAsync(katamari.url("/pools/echo/sleep"), "{\"ms\":1500}", as(ALICE)),
                 Http.postAsync(katamari.url("/pools/echo/sleep"), "{\"ms\":1500}", as(ALICE)));
-        Response refused = awaitRefusal();
+        Response refused = awaitRefusal(slow);
         assertEquals("overloaded", refused.errorCode(), refused.body().toString());
         assertEquals("1", refused.header("Retry-After"));
         assertTrue(refused.body().path("error").path("message").asText().contains("gateway.maxPending"));
@@ -134,11 +134,28 @@ class GatewayGuardsTest {
         assertEquals(200, echo("echo", ALICE, "{\"text\":\"room again\"}").status());
     }
 
-    /** The two slow calls are pending once the gateway published them (its stats say so); then a third is refused. */
-    private static Response awaitRefusal() {
+    /**
+     * The two slow calls are pending once the gateway published them (its stats say so); then a third is refused. When
+     * they never are, the failure says what became of them (this failed once in ten runs, unexplained: issue 16's note).
+     */
+    private static Response awaitRefusal(List<CompletableFuture<Response>> slow) {
         String version = katamari.pool("echo").version();
-        org.awaitility.Awaitility.await("two calls pending").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20))
-                .until(() -> Http.get(katamari.url("/stats"), as(ALICE)).body().path("pools").path("echo").path(version).path("pending").asInt() == 2);
+        java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger(-1);
+        try {
+            org.awaitility.Awaitility.await("two calls pending").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> {
+                        seen.set(Http.get(katamari.url("/stats"), as(ALICE)).body().path("pools").path("echo").path(version).path("pending").asInt());
+                        return seen.get() == 2;
+                    });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            StringBuilder calls = new StringBuilder();
+            for (CompletableFuture<Response> c : slow) {
+                calls.append(!c.isDone() ? " [not answered yet]"
+                        : c.isCompletedExceptionally() ? " [failed: " + c.handle((r, t) -> String.valueOf(t)).join() + "]"
+                        : " [" + c.join().status() + " " + c.join().body() + "]");
+            }
+            throw new AssertionError("the two slow calls were never both pending (last seen: " + seen.get() + "); they:" + calls, e);
+        }
         long t0 = System.nanoTime();
         Response r = echo("echo", ALICE, "{\"text\":\"third\"}");
         assertEquals(503, r.status(), r.body().toString());
